@@ -1,0 +1,190 @@
+"""The query engine: one loaded index, its citation resolver and its hybrid retriever.
+
+Routes and the CLI call these plain methods; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.retrieval import HybridRetriever, IndexBundle, RetrievalConfig, ScoredArticle
+from app.schemas import Citation, Hit, SearchResponse
+from legal_rag.articles import ArticleNumber, law_key
+from legal_rag.citations import LawCatalog, ResolvedCitation, find_law_mentions, resolve_citations
+from legal_rag.tokenizer import tokenize
+
+# Words that only frame a citation list ("… 참조 판단 해설 답변:") and carry no question of their own.
+_FRAME_WORDS = {"참조", "판단", "해설", "답변", "설명", "내용", "관련", "조문", "규정", "근거", "법령", "알려", "주"}
+
+
+class UnknownLawError(LookupError):
+    def __init__(self, law: str, suggestions: list[str]) -> None:
+        super().__init__(law)
+        self.law = law
+        self.suggestions = suggestions
+
+
+@dataclass
+class EngineInfo:
+    index_dir: str
+    build_id: str
+    corpus_snapshot: str
+    articles: int
+    chunks: int
+    embedder: str
+    dense_device: str
+
+
+class Engine:
+    """Load once, answer many: search, article lookup, law list."""
+
+    def __init__(self, index_dir: Path, config: RetrievalConfig | None = None, verify: bool = True,
+                 use_gpu: bool | None = None) -> None:
+        self.bundle = IndexBundle(index_dir, verify=verify, use_gpu=use_gpu)
+        self.retriever = HybridRetriever(self.bundle, config)
+        self.catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+
+    def close(self) -> None:
+        self.bundle.close()
+
+    @property
+    def manifest(self) -> Any:
+        return self.bundle.manifest
+
+    def info(self) -> EngineInfo:
+        m = self.bundle.manifest
+        dense = self.bundle.dense
+        return EngineInfo(
+            index_dir=str(self.bundle.directory), build_id=m.build_id, corpus_snapshot=m.corpus_snapshot,
+            articles=m.articles, chunks=m.chunks, embedder=str(m.embedder.get("id")),
+            dense_device=getattr(dense, "device", "none") if dense is not None else "none",
+        )
+
+    # ------------------------------------------------------------------------------------------ laws
+
+    def resolve_law_filter(self, laws: Sequence[str]) -> list[str]:
+        """Typed law names -> catalog titles; an unknown name raises UnknownLawError with suggestions."""
+        out = []
+        for name in laws:
+            if not name.strip():
+                continue
+            title = self.catalog.match_title(name)
+            if title is None:
+                raise UnknownLawError(name, self.catalog.suggest(name))
+            out.append(title)
+        return out
+
+    def laws(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        chosen = self.retriever.versions(as_of or date.today())
+        rows = []
+        for vc in chosen.values():
+            st = vc.statute
+            if vc.repeal_stub:
+                continue
+            rows.append({
+                "law": st.title, "law_id": st.law_id, "kind": st.kind,
+                "effective": st.effective.isoformat() if st.effective else None,
+                "pending": vc.pending, "status": st.status, "url": st.source_url,
+            })
+        return sorted(rows, key=lambda r: (r["law"], r["law_id"]))
+
+    def get_article(self, law: str, article: str, as_of: date | None = None) -> Hit | None:
+        """One article of a statute in the version that applies on `as_of` (None when it does not exist)."""
+        as_of = as_of or date.today()
+        title = self.catalog.match_title(law)
+        if title is None:
+            raise UnknownLawError(law, self.catalog.suggest(law))
+        number = ArticleNumber.parse(article)
+        chosen = self.retriever.versions(as_of)
+        candidates = [vc for vc in chosen.values() if vc.statute.title == title]
+        candidates.sort(key=lambda vc: vc.repeal_stub)
+        for vc in candidates:
+            found = self.bundle.store.find_article(vc.statute.mst, number)
+            if found:
+                return self.retriever.make_hit(found, 1.0, 1, chosen, "citation")
+        return None
+
+    # ------------------------------------------------------------------------------------------ search
+
+    def _citation(self, rc: ResolvedCitation, hit: Hit | None) -> Citation:
+        ref = rc.ref
+        status = "resolved" if rc.status == "found" else "not_found"
+        return Citation(
+            raw=ref.raw, law=ref.law, article=ref.article.label if ref.article else None, detail=ref.detail,
+            status=status, doc_id=rc.doc_id, message=rc.message, suggestions=list(rc.suggestions), hit=hit,
+        )
+
+    @staticmethod
+    def _only_citations(query: str, resolved: Sequence[ResolvedCitation]) -> bool:
+        """True when the query is nothing but a list of citations framed by words like 참조/해설."""
+        rest = query
+        for rc in sorted(resolved, key=lambda r: -r.ref.start):
+            rest = rest[: rc.ref.start] + " " + rest[rc.ref.end :]
+        rest = re.sub(r"[「」『』,.:;·ㆍ및와과()\[\]\s]+", " ", rest)
+        content = [t for t in tokenize(rest) if t.split("/")[0] not in _FRAME_WORDS and not t.endswith("/SN")]
+        return len(content) <= 1
+
+    def search(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> SearchResponse:
+        """Explicit citations first (resolved before any similarity search), then fused retrieval."""
+        as_of = as_of or date.today()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        law_titles = self.resolve_law_filter(laws)
+        default_law = law_titles[0] if len(law_titles) == 1 else None
+        resolved = resolve_citations(query, self.catalog, self.bundle.store, as_of, default_law=default_law)
+        chosen = self.retriever.versions(as_of)
+        cited_ids = [rc.doc_id for rc in resolved if rc.status == "found" and rc.doc_id]
+        cited_articles = self.bundle.store.articles(cited_ids)
+        hits: list[Hit] = []
+        citations: list[Citation] = []
+        seen: set[str] = set()
+        for rc in resolved:
+            hit = None
+            if rc.doc_id and rc.doc_id in cited_articles:
+                hit = self.retriever.make_hit(cited_articles[rc.doc_id], 1.0, 0, chosen, "citation")
+                if rc.doc_id not in seen:
+                    seen.add(rc.doc_id)
+                    hits.append(hit)
+            citations.append(self._citation(rc, hit))
+        timings["citations_ms"] = (time.perf_counter() - t0) * 1000
+        if not (resolved and self._only_citations(query, resolved)):
+            t1 = time.perf_counter()
+            mentioned = find_law_mentions(query, self.catalog)
+            scored = self.retriever.retrieve_scored(query, top_k + len(seen), as_of, law_titles, mentioned)
+            scored = self._expand_delegation(scored, as_of, top_k)
+            for h in self.retriever.to_hits([s for s in scored if s.doc_id not in seen], as_of):
+                if len(hits) >= top_k:
+                    break
+                seen.add(h.doc_id)
+                hits.append(h)
+            timings["retrieval_ms"] = (time.perf_counter() - t1) * 1000
+        for rank, h in enumerate(hits, 1):
+            h.rank = rank
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return SearchResponse(query=query, as_of=as_of.isoformat(), hits=hits[: max(top_k, len(cited_ids))],
+                              citations=citations, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def _expand_delegation(self, scored: list[ScoredArticle], as_of: date, top_k: int) -> list[ScoredArticle]:
+        """위임 expansion: a retrieved 시행령/시행규칙 article brings the 법 article it implements along."""
+        if not self.retriever.config.delegation:
+            return scored
+        present = {s.doc_id for s in scored}
+        out: list[ScoredArticle] = []
+        head = scored[:top_k]
+        articles = self.bundle.store.articles([s.doc_id for s in head])
+        for s in scored:
+            out.append(s)
+            a = articles.get(s.doc_id)
+            if a is None:
+                continue
+            for parent in self.retriever.parent_articles(a, as_of):
+                if parent not in present:
+                    present.add(parent)
+                    out.append(ScoredArticle(parent, s.score * 0.99, "delegation"))
+        return out

@@ -1,0 +1,61 @@
+"""`legal-rag ingest`: build an index from statute files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from ingest.build import IngestError, IngestOptions, build_index
+from legal_rag.chunking import DEFAULT_MAX_CHARS
+
+DEFAULT_CORPUS = Path("../shared/corpus/legalize-kr")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", action="append", type=Path, default=None,
+                   help="legalize-kr checkout, folder of statute files, or single .md/.pdf file; repeatable "
+                        f"(default {DEFAULT_CORPUS})")
+    p.add_argument("--out", type=Path, default=Path("index/default"),
+                   help="index name to publish (a link to the finished build; default index/default)")
+    p.add_argument("--embedder", default="kiwi-static",
+                   help="'kiwi-static' (offline, trained on this corpus; default), 'none' (BM25 only), or a "
+                        "sentence-transformers model id or local path, e.g. nlpai-lab/KURE-v1")
+    p.add_argument("--retrain-embedder", action="store_true", help="train the offline embedder again")
+    p.add_argument("--embedder-pairs", type=int, default=60000, help="max training pairs for kiwi-static")
+    p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+                   help="split articles longer than this at 항 boundaries")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="per-file parse/token cache (default: <out's folder>/.cache)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    opts = IngestOptions(
+        corpus=args.corpus or [DEFAULT_CORPUS], out=args.out, embedder=args.embedder,
+        max_chars=args.max_chars, cache_dir=args.cache_dir, retrain_embedder=args.retrain_embedder,
+        embedder_pairs=args.embedder_pairs, progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    try:
+        summary = build_index(opts)
+    except IngestError as exc:
+        print(f"ingest failed: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ingest failed: cannot write the index ({exc}) / 색인을 쓸 수 없습니다", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"schema_version": 1, **asdict(summary)}, ensure_ascii=False, indent=2))
+    else:
+        print(f"index {summary.out} -> {summary.build_dir}")
+        print(f"files {summary.files} (reused {summary.reused_files}), statutes {summary.statutes}, "
+              f"articles {summary.articles}, 부칙 {summary.addenda}, chunks {summary.chunks}, "
+              f"{summary.seconds:.1f} s")
+        for s in summary.skipped:
+            print(f"skipped {s['file']}: {s['reason']}")
+    return 0

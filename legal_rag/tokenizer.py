@@ -1,0 +1,97 @@
+"""The Korean tokenizer: one function used at index time and at query time.
+
+Tokens are kiwipiepy morphemes as `form/TAG` (the POS tag is kept so 법/NNG and 법/XSN stay apart), content
+morphemes only, plus whole article references such as `제839조의2` so that a typed article number is
+searchable as one token.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from legal_rag.articles import ARTICLE_NUMBER_RE
+
+TOKENIZER_ID = "kiwi-morph-v1"
+
+# Content morphemes: nouns, verb/adjective stems, roots, numbers, foreign words, hanja, adverbs.
+_KEEP_TAGS = {
+    "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "XR", "SN", "SL", "SH", "MAG", "XSN", "XPN", "MM",
+}
+_DROP_FORMS_NNB = {"것", "수", "바", "등", "때", "중", "데", "이", "항", "호", "조"}
+_DOTS_RE = re.compile(r"[·ㆍ・‧•∙]")
+_NOTE_RE = re.compile(r"<(?:개정|신설|전문개정|제목개정|본조신설|종전)[^<>]*>")
+
+_local = threading.local()
+
+
+def normalize_text(text: str) -> str:
+    """Normalisation before tokenising: full-width forms to ASCII, middle dots to spaces, notes removed.
+
+    NFKC is not applied to the whole text because it turns U+318D (the dot legalize-kr uses) into a jamo.
+    """
+    text = _NOTE_RE.sub(" ", text)
+    text = _DOTS_RE.sub(" ", text)
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xFF01 <= o <= 0xFF5E or ch in "「」『』“”‘’":
+            ch = unicodedata.normalize("NFKC", ch) if 0xFF01 <= o <= 0xFF5E else " "
+        out.append(ch)
+    return "".join(out)
+
+
+def article_reference_tokens(text: str) -> list[str]:
+    """`제839조의2` style references as single tokens (spaces people type removed)."""
+    return [f"제{m.group(1)}조" + (f"의{m.group(2)}" if m.group(2) else "") for m in ARTICLE_NUMBER_RE.finditer(text)]
+
+
+def _kiwi():  # type: ignore[no-untyped-def]
+    kiwi = getattr(_local, "kiwi", None)
+    if kiwi is None:
+        from kiwipiepy import Kiwi
+
+        workers = int(os.environ.get("LEGAL_RAG_KIWI_WORKERS", "0")) or (os.cpu_count() or 1)
+        kiwi = Kiwi(num_workers=workers)
+        _local.kiwi = kiwi
+    return kiwi
+
+
+def _content_tokens(morphs: Iterable) -> list[str]:  # type: ignore[type-arg]
+    out = []
+    for m in morphs:
+        tag = m.tag.split("-")[0]  # kiwi marks irregular conjugations as VV-I etc.
+        if tag not in _KEEP_TAGS:
+            continue
+        if tag == "NNB" and m.form in _DROP_FORMS_NNB:
+            continue
+        out.append(f"{m.form}/{tag}")
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Tokens of one text (query or document)."""
+    return tokenize_many([text])[0]
+
+
+def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
+    """Tokens of many texts, in order; kiwi spreads the work over its worker threads."""
+    return list(iter_tokenize(texts))
+
+
+def iter_tokenize(texts: Iterable[str]) -> Iterator[list[str]]:
+    texts = list(texts)
+    normalized = [normalize_text(t) for t in texts]
+    results = _kiwi().tokenize(normalized)
+    for original, morphs in zip(texts, results):
+        yield _content_tokens(morphs) + article_reference_tokens(original)
+
+
+@lru_cache(maxsize=4096)
+def tokenize_query(text: str) -> tuple[str, ...]:
+    """Cached query tokenisation (queries repeat; documents are tokenised once at ingest)."""
+    return tuple(tokenize(text))
