@@ -31,7 +31,7 @@ from legal_rag.tokenizer import TOKENIZER_ID, tokenize_many
 
 log = logging.getLogger(__name__)
 
-PARSER_VERSION = "md1-pdf1-ch1"
+PARSER_VERSION = "md1-pdf1-ch2"
 SOURCE_SUFFIXES = {".md", ".pdf"}
 IGNORED_NAMES = {"README.md", "CONTRIBUTING.md", "CHANGELOG.md", "LICENSE.md"}
 
@@ -177,7 +177,9 @@ def chunk_index_text(chunk: Chunk, article: Article, title_boost: int) -> str:
     """Text that BM25 sees: the chunk, the article title repeated to weight that field, and the names of the
     편/장/절/관 it sits in (their topic words, e.g. 친생자 for 제844조, without the numbering)."""
     chapters = _CHAPTER_NUMBER_RE.sub("", " ".join(article.chapter_path))
-    return chunk.text + ("\n" + article.title) * title_boost + "\n" + chapters
+    # The article's own number rides with its title so that `제839조의2` ranks 제839조의2 above articles that
+    # merely refer to it.
+    return chunk.text + ("\n" + article.number + " " + article.title) * title_boost + "\n" + chapters
 
 
 class FileCache:

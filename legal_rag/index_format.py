@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,8 +122,7 @@ def new_build_dir(out: Path) -> Path:
     for old in root.iterdir():
         if old.is_dir() and old != current and not (old / MANIFEST).exists():
             shutil.rmtree(old, ignore_errors=True)
-    build = root / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    build.mkdir()
+    build = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=root))
     return build
 
 

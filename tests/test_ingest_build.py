@@ -1,0 +1,143 @@
+"""The ingest job end to end on real statutes: index layout, manifest, skips, caching, atomic publish."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.build import IngestError, IngestOptions, build_index
+from legal_rag.bm25 import BM25Index
+from legal_rag.index_format import IndexIntegrityError, Manifest, builds_dir, resolve_index, verify_index
+from legal_rag.store import STORE_FILE, ArticleStore
+from legal_rag.tokenizer import tokenize
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path, law_dir: Path) -> Path:
+    root = tmp_path / "corpus" / "kr"
+    for law in ("민법", "약관의규제에관한법률"):
+        shutil.copytree(law_dir / law, root / law)
+    return tmp_path / "corpus"
+
+
+def _opts(corpus: Path, out: Path, **kw) -> IngestOptions:
+    return IngestOptions(corpus=[corpus], out=out, embedder="none", progress=False, **kw)
+
+
+def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    summary = build_index(_opts(small_corpus, out))
+    assert out.is_symlink() and summary.statutes == 3
+    manifest = verify_index(out)
+    assert manifest.articles == summary.articles > 1200
+    assert set(manifest.checksums) == {"articles.sqlite", "bm25.npz", "bm25_vocab.json"}
+    assert manifest.tokenizer == "kiwi-morph-v1" and manifest.embedder == {"id": "none"}
+    store = ArticleStore(resolve_index(out) / STORE_FILE)
+    titles = {s.title for s, _ in store.statutes()}
+    assert titles == {"민법", "약관의 규제에 관한 법률", "약관의 규제에 관한 법률 시행령"}
+    # BM25 finds 민법 제839조의2 by its number and by its words
+    bm25 = BM25Index.load(resolve_index(out))
+    ids = store.chunk_doc_ids()
+    for query in ("제839조의2", "이혼한 자의 재산분할청구권"):
+        assert ids[int(bm25.score(tokenize(query)).argmax())].endswith(":제839조의2")
+    # 부칙 and 삭제 articles are in the store but not in the retrieval index
+    assert not any("부칙" in d for d in ids)
+    assert store.article("284415:제436조").deleted and "284415:제436조" not in ids
+
+
+def test_corrupt_and_malformed_files_are_skipped_with_reasons(small_corpus: Path, tmp_path: Path) -> None:
+    (small_corpus / "kr" / "민법" / "broken.md").write_text("no frontmatter at all", encoding="utf-8")
+    (small_corpus / "kr" / "민법" / "corrupt.pdf").write_bytes(b"%PDF-1.4\n garbage \x00\x01")
+    out = tmp_path / "index" / "default"
+    summary = build_index(_opts(small_corpus, out))
+    reasons = {Path(s["file"]).name: s["reason"] for s in summary.skipped}
+    assert set(reasons) == {"broken.md", "corrupt.pdf"}
+    assert "frontmatter" in reasons["broken.md"]
+    assert summary.statutes == 3  # the rest is indexed
+    assert Manifest.read(resolve_index(out)).skipped == summary.skipped
+
+
+def test_reingest_reuses_unchanged_files(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    first = build_index(_opts(small_corpus, out))
+    assert first.reused_files == 0
+    law = small_corpus / "kr" / "약관의규제에관한법률" / "법률.md"
+    law.write_text(law.read_text(encoding="utf-8").replace("이 법은 사업자가", "이 법은 모든 사업자가"), encoding="utf-8")
+    second = build_index(_opts(small_corpus, out))
+    assert second.reused_files == 2 and second.articles == first.articles
+    store = ArticleStore(resolve_index(out) / STORE_FILE)
+    purpose = next(a for a in store.articles_of(next(s.mst for s, _ in store.statutes() if s.title == "약관의 규제에 관한 법률"))
+                   if a.number == "제1조")
+    assert "모든 사업자가" in purpose.text
+    # the previous build is kept as the one fallback, older ones are removed
+    assert len([d for d in builds_dir(out).iterdir() if (d / "manifest.json").exists()]) == 2
+
+
+def test_no_files_and_unwritable_output_give_clear_errors(tmp_path: Path, small_corpus: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IngestError, match="no statute files"):
+        build_index(_opts(tmp_path / "empty", tmp_path / "index" / "x"))
+    if os.geteuid() == 0:
+        # root ignores permission bits; an output parent that is a file is unwritable for everyone
+        blocker = tmp_path / "blocker"
+        blocker.write_text("")
+        with pytest.raises((IngestError, OSError)):
+            build_index(_opts(small_corpus, blocker / "index"))
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        with pytest.raises(IngestError, match="not writable"):
+            build_index(_opts(small_corpus, ro / "index"))
+
+
+def test_tampered_index_fails_verification(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    build_index(_opts(small_corpus, out))
+    target = resolve_index(out) / "bm25_vocab.json"
+    data = bytearray(target.read_bytes())
+    data[10] ^= 0x01
+    target.write_bytes(bytes(data))
+    with pytest.raises(IndexIntegrityError, match="checksum mismatch"):
+        verify_index(out)
+
+
+def test_killed_build_leaves_previous_index_loadable(small_corpus: Path, tmp_path: Path, law_dir: Path) -> None:
+    out = tmp_path / "index" / "default"
+    build_index(_opts(small_corpus, out))
+    before = resolve_index(out)
+    shutil.copytree(law_dir / "상법", small_corpus / "kr" / "상법")  # more work, so the kill lands mid-build
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "--corpus", str(small_corpus), "--out", str(out), "--embedder", "none",
+         "--no-progress", "--cache-dir", str(tmp_path / "fresh-cache")],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    partial = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        fresh = [d for d in builds_dir(out).iterdir() if d != before and d.is_dir()]
+        if fresh:
+            partial = fresh[0]
+            break
+        time.sleep(0.01)
+    assert partial is not None, "the build finished or failed before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert resolve_index(out) == before  # the link still points at the previous complete build
+    verify_index(out)
+    assert not (partial / "manifest.json").exists()
+    # the next build cleans the unfinished directory away and publishes
+    build_index(_opts(small_corpus, out))
+    assert not partial.exists()
+    assert json.loads((resolve_index(out) / "manifest.json").read_text(encoding="utf-8"))["statutes"] == 5
