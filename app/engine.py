@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.query_expansion import expand_query
 from app.retrieval import HybridRetriever, IndexBundle, RetrievalConfig, ScoredArticle
 from app.schemas import Citation, Hit, SearchResponse
-from legal_rag.articles import ArticleNumber, law_key
+from legal_rag.articles import ArticleNumber
 from legal_rag.citations import LawCatalog, ResolvedCitation, find_law_mentions, resolve_citations
 from legal_rag.tokenizer import tokenize
 
@@ -130,7 +131,9 @@ class Engine:
         content = [t for t in tokenize(rest) if t.split("/")[0] not in _FRAME_WORDS and not t.endswith("/SN")]
         return len(content) <= 1
 
-    def search(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> SearchResponse:
+    def search(
+        self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()
+    ) -> SearchResponse:
         """Explicit citations first (resolved before any similarity search), then fused retrieval."""
         as_of = as_of or date.today()
         timings: dict[str, float] = {}
@@ -156,7 +159,8 @@ class Engine:
         if not (resolved and self._only_citations(query, resolved)):
             t1 = time.perf_counter()
             mentioned = find_law_mentions(query, self.catalog)
-            scored = self.retriever.retrieve_scored(query, top_k + len(seen), as_of, law_titles, mentioned)
+            expanded = expand_query(query) if self.retriever.config.expand_terms else query
+            scored = self.retriever.retrieve_scored(expanded, top_k + len(seen), as_of, law_titles, mentioned)
             scored = self._expand_delegation(scored, as_of, top_k)
             for h in self.retriever.to_hits([s for s in scored if s.doc_id not in seen], as_of):
                 if len(hits) >= top_k:

@@ -21,7 +21,7 @@ import numpy as np
 from app.schemas import Hit
 from legal_rag.articles import Article, ArticleNumber, Statute, law_key
 from legal_rag.bm25 import BM25Index
-from legal_rag.index_format import EMBEDDER_DIR, Manifest, resolve_index, verify_index
+from legal_rag.index_format import Manifest, resolve_index, verify_index
 from legal_rag.store import STORE_FILE, ArticleStore
 from legal_rag.tokenizer import tokenize_query
 from legal_rag.versions import VersionChoice, select_versions
@@ -45,6 +45,7 @@ class RetrievalConfig:
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
+    expand_terms: bool = True  # legal thesaurus query expansion (app/query_expansion.py)
 
 
 @dataclass
@@ -121,7 +122,7 @@ class HybridRetriever:
 
     def _per_article(self, rows: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         out: dict[str, float] = {}
-        for r, s in zip(rows.tolist(), scores.tolist()):
+        for r, s in zip(rows.tolist(), scores.tolist(), strict=True):
             d = self.bundle.chunk_doc_ids[r]
             if s > out.get(d, -np.inf):
                 out[d] = s

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 # 제N조 or 제N조의M, with optional spaces people type ("제 839 조의 2").
-ARTICLE_NUMBER_RE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
+ARTICLE_NUMBER_RE = re.compile(r"제\s*(\d{1,5})\s*조(?:\s*의\s*(\d{1,3}))?")
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +28,7 @@ class ArticleNumber:
         m = ARTICLE_NUMBER_RE.search(text)
         if m:
             return cls(int(m.group(1)), int(m.group(2) or 0))
-        m = re.fullmatch(r"\s*(\d+)\s*조?\s*(?:의\s*(\d+))?\s*", text)
+        m = re.fullmatch(r"\s*(\d{1,5})\s*조?\s*(?:의\s*(\d{1,3}))?\s*", text)
         if not m:
             raise ValueError(f"not an article number / 조문 번호가 아닙니다: {text!r}")
         return cls(int(m.group(1)), int(m.group(2) or 0))

@@ -117,6 +117,8 @@ class ArticleStore:
         return out
 
     def find_article(self, mst: str, number: ArticleNumber) -> Article | None:
+        if not (0 <= number.main < 1_000_000 and 0 <= number.sub < 1_000_000):
+            return None  # no statute has such an article; SQLite would overflow on the integer
         row = self._con.execute(
             "SELECT * FROM articles WHERE mst=? AND main=? AND sub=? AND is_addendum=0",
             (mst, number.main, number.sub),

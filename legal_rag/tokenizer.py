@@ -1,8 +1,10 @@
 """The Korean tokenizer: one function used at index time and at query time.
 
 Tokens are kiwipiepy morphemes as `form/TAG` (the POS tag is kept so 법/NNG and 법/XSN stay apart), content
-morphemes only, plus whole article references such as `제839조의2` so that a typed article number is
-searchable as one token.
+morphemes only; plus each compound noun as written (`채권자대위권/CMP`), because kiwi splits the same legal term
+differently by context (`채권자대위권/NNP` alone, `채권자/NNG 대위/NNG 권/XSN` in a sentence) and the
+compound is the unit lawyers search by; plus whole article references such as `제839조의2` so that a typed
+article number is searchable as one token.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ from functools import lru_cache
 
 from legal_rag.articles import ARTICLE_NUMBER_RE
 
-TOKENIZER_ID = "kiwi-morph-v1"
+TOKENIZER_ID = "kiwi-morph-cmp-v3"
 
 # Content morphemes: nouns, verb/adjective stems, roots, numbers, foreign words, hanja, adverbs.
 _KEEP_TAGS = {
     "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "XR", "SN", "SL", "SH", "MAG", "XSN", "XPN", "MM",
 }
 _DROP_FORMS_NNB = {"것", "수", "바", "등", "때", "중", "데", "이", "항", "호", "조"}
+_COMPOUND_TAGS = {"NNG", "NNP", "XSN", "XR", "NR"}
+_HANGUL_RE = re.compile(r"[가-힣]+")
 _DOTS_RE = re.compile(r"[·ㆍ・‧•∙]")
 _NOTE_RE = re.compile(r"<(?:개정|신설|전문개정|제목개정|본조신설|종전)[^<>]*>")
 
-_local = threading.local()
+_kiwi_lock = threading.Lock()
+_kiwi_instance = None
 
 
 def normalize_text(text: str) -> str:
@@ -51,14 +56,14 @@ def article_reference_tokens(text: str) -> list[str]:
 
 
 def _kiwi():  # type: ignore[no-untyped-def]
-    kiwi = getattr(_local, "kiwi", None)
-    if kiwi is None:
+    """One Kiwi per process (its model is ~400 MB); callers serialise on _kiwi_lock."""
+    global _kiwi_instance
+    if _kiwi_instance is None:
         from kiwipiepy import Kiwi
 
         workers = int(os.environ.get("LEGAL_RAG_KIWI_WORKERS", "0")) or (os.cpu_count() or 1)
-        kiwi = Kiwi(num_workers=workers)
-        _local.kiwi = kiwi
-    return kiwi
+        _kiwi_instance = Kiwi(num_workers=workers)
+    return _kiwi_instance
 
 
 def _content_tokens(morphs: Iterable) -> list[str]:  # type: ignore[type-arg]
@@ -70,6 +75,25 @@ def _content_tokens(morphs: Iterable) -> list[str]:  # type: ignore[type-arg]
         if tag == "NNB" and m.form in _DROP_FORMS_NNB:
             continue
         out.append(f"{m.form}/{tag}")
+    return out
+
+
+def _compound_tokens(morphs: Iterable) -> list[str]:  # type: ignore[type-arg]
+    """Runs of adjacent Hangul noun morphemes (no space between them) of 3+ syllables, as one token each."""
+    runs: list[str] = []
+    end = -1
+    for m in morphs:
+        if m.tag.split("-")[0] in _COMPOUND_TAGS and _HANGUL_RE.fullmatch(m.form):
+            if runs and m.start == end:
+                runs[-1] += m.form
+            else:
+                runs.append(m.form)
+            end = m.start + m.len
+        else:
+            end = -1
+    out = [f"{r}/CMP" for r in runs if len(r) >= 3]
+    # 배임죄 -> also 배임: statutes name the act (횡령, 배임), decisions name the crime (배임죄).
+    out += [f"{r[:-1]}/NNG" for r in runs if len(r) >= 3 and r.endswith("죄")]
     return out
 
 
@@ -86,9 +110,10 @@ def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
 def iter_tokenize(texts: Iterable[str]) -> Iterator[list[str]]:
     texts = list(texts)
     normalized = [normalize_text(t) for t in texts]
-    results = _kiwi().tokenize(normalized)
-    for original, morphs in zip(texts, results):
-        yield _content_tokens(morphs) + article_reference_tokens(original)
+    with _kiwi_lock:  # kiwi's own worker pool parallelises a batch; concurrent callers take turns
+        results = list(_kiwi().tokenize(normalized))
+    for original, morphs in zip(texts, results, strict=True):
+        yield _content_tokens(morphs) + _compound_tokens(morphs) + article_reference_tokens(original)
 
 
 @lru_cache(maxsize=4096)

@@ -1,0 +1,136 @@
+"""`legal-rag search`: ranked articles for a query (explicit citations first), human-readable or JSON.
+
+Exit codes: 0 ok, 1 unknown law in --law (with suggestions), 2 usage, 3 index missing or failed verification.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.schemas import SCHEMA_VERSION, Citation, Hit
+
+EXIT_INDEX = 3
+INGEST_HINT = "run `legal-rag ingest` first / 먼저 `legal-rag ingest`로 색인을 만드십시오"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD / 날짜 형식이 아닙니다: {text!r}") from None
+
+
+def _top_k(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 50:
+        raise argparse.ArgumentTypeError("top-k must be 1..50 / top-k는 1에서 50 사이")
+    return n
+
+
+def default_index() -> Path:
+    from app.settings import Settings
+
+    return Settings().index_dir
+
+
+def add_common(p: argparse.ArgumentParser, top_k: int) -> None:
+    p.add_argument("--index", type=Path, default=None, help="index directory (default $LEGAL_RAG_INDEX_DIR or "
+                                                             "index/default)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (includes schema_version)")
+    p.add_argument("--top-k", type=_top_k, default=top_k, help=f"articles to return, 1..50 (default {top_k})")
+    p.add_argument("--as-of", type=_date, default=None, help="date the versions must be in force, YYYY-MM-DD "
+                                                            "(default today)")
+    p.add_argument("--law", action="append", default=[], help="restrict to this law (repeatable)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p, 10)
+    p.add_argument("query", nargs="+", help="question or citations, e.g. 민법 제54조")
+
+
+def load_engine(index: Path | None) -> tuple[Any, int]:
+    """(engine, 0), or (None, 3) with the reason printed when the index is missing or fails verification."""
+    from app.engine import Engine
+    from legal_rag.index_format import IndexIntegrityError
+
+    path = index or default_index()
+    if not path.exists():
+        print(f"index not found: {path} / 색인이 없습니다. {INGEST_HINT}", file=sys.stderr)
+        return None, EXIT_INDEX
+    try:
+        return Engine(path, verify=True), 0
+    except IndexIntegrityError as exc:
+        print(f"index failed verification: {exc}. {INGEST_HINT}", file=sys.stderr)
+        return None, EXIT_INDEX
+    except (OSError, ValueError) as exc:
+        print(f"index could not be read: {path}: {exc}. {INGEST_HINT}", file=sys.stderr)
+        return None, EXIT_INDEX
+
+
+def unknown_law_message(exc: Any) -> str:
+    sugg = ", ".join(getattr(exc, "suggestions", []) or [])
+    return (f"unknown law / 색인에 없는 법령: {exc.law}"
+            + (f" — did you mean / 비슷한 법령: {sugg}" if sugg else ""))
+
+
+def hit_lines(h: Hit, width: int = 100) -> list[str]:
+    flags = []
+    if h.pending:
+        flags.append(h.note or f"시행 예정 {h.effective}")
+    if h.deleted:
+        flags.append("삭제")
+    head = f"{h.rank:>2}. {h.header}  [{h.source}] score {h.score:.4f}  시행 {h.effective or '?'}"
+    lines = [head] + [f"    ※ {f}" for f in flags]
+    body = " ".join(h.text.split())
+    lines += textwrap.wrap(body, width=width, initial_indent="    ", subsequent_indent="    ", max_lines=3,
+                           placeholder=" …")
+    lines.append(f"    {h.url}")
+    return lines
+
+
+def citation_line(c: Citation) -> str:
+    sugg = f" (비슷한 항목: {', '.join(c.suggestions)})" if c.suggestions else ""
+    return f"  [{c.status}] {c.raw}: {c.message}{sugg}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.engine import UnknownLawError
+
+    query = " ".join(args.query).strip()
+    if not query:
+        print("empty query / 검색어가 비었습니다", file=sys.stderr)
+        return 2
+    engine, code = load_engine(args.index)
+    if engine is None:
+        return code
+    try:
+        resp = engine.search(query, top_k=args.top_k, as_of=args.as_of, laws=args.law)
+    except UnknownLawError as exc:
+        print(unknown_law_message(exc), file=sys.stderr)
+        return 1
+    finally:
+        engine.close()
+    if args.json:
+        data = resp.model_dump()
+        data["schema_version"] = SCHEMA_VERSION
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{query}  (기준일 {resp.as_of}, {len(resp.hits)}건)")
+    if resp.citations:
+        print("인용 / citations:")
+        for c in resp.citations:
+            print(citation_line(c))
+    for h in resp.hits:
+        print("\n".join(hit_lines(h)))
+    if not resp.hits:
+        print("검색된 조문이 없습니다 / no articles found")
+    return 0

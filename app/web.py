@@ -1,0 +1,217 @@
+"""The web form: ask at `/`, answer page from `POST /ask` (works without JavaScript; with it, app.js streams).
+
+CSRF: signed double-submit token. GET / sets an HttpOnly, SameSite=Strict cookie holding `nonce.hmac` and puts
+the same value in a hidden field; POST /ask accepts only when both are present, equal, and the HMAC (keyed
+with settings.csrf_secret) is valid; otherwise 403 with a Korean message.
+Templates autoescape everything; no inline script or style (the CSP forbids both).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.schemas import AskResponse, Citation, Hit
+
+CSRF_COOKIE = "legal_rag_csrf"
+CSRF_FIELD = "csrf_token"
+MAX_FORM_BYTES = 64 * 1024
+
+router = APIRouter(include_in_schema=False)
+
+_env = Environment(
+    loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True, default=True),
+)
+templates = Jinja2Templates(env=_env)
+
+STATUS_LABELS = {
+    "verified": ("검증됨", "검색된 근거 조문과 일치"),
+    "not_in_context": ("검색 밖 인용", "코퍼스에 있으나 검색된 근거가 아님"),
+    "not_found": ("확인 불가", "코퍼스에 없는 법령 또는 조문"),
+    "resolved": ("질문 인용", "질문에 인용된 조문"),
+}
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only law.go.kr links become hrefs (statute metadata is data, not trusted markup)."""
+    if url and (url.startswith("https://www.law.go.kr/") or url.startswith("https://law.go.kr/")):
+        return url
+    return None
+
+
+_env.filters["safe_url"] = _safe_url
+_env.globals["status_labels"] = STATUS_LABELS
+
+
+# ---------------------------------------------------------------------------------------------- CSRF
+
+
+def _sign(secret: str, nonce: str) -> str:
+    mac = hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def issue_csrf(secret: str) -> str:
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_sign(secret, nonce)}"
+
+
+def csrf_valid(secret: str, token: str | None) -> bool:
+    if not token or token.count(".") != 1 or len(token) > 200:
+        return False
+    nonce, sig = token.split(".")
+    return bool(nonce) and hmac.compare_digest(sig.encode(), _sign(secret, nonce).encode())
+
+
+def _csrf_for(request: Request, secret: str) -> str:
+    existing = request.cookies.get(CSRF_COOKIE)
+    return existing if existing is not None and csrf_valid(secret, existing) else issue_csrf(secret)
+
+
+def _set_csrf_cookie(response: HTMLResponse, request: Request, token: str, secure: bool | None) -> None:
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https" if secure is None else secure)
+
+
+# ---------------------------------------------------------------------------------------------- views
+
+
+def _service(request: Request) -> Any:
+    return request.app.state.service
+
+
+def _law_titles(service: Any) -> list[str]:
+    try:
+        with service.holder.lease() as loaded:
+            return sorted({r["law"] for r in loaded.engine.laws()})
+    except Exception:  # not ready yet: the form still renders, without the list
+        return []
+
+
+def _page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
+    service = _service(request)
+    token = _csrf_for(request, service.settings.csrf_secret)
+    base = {
+        "csrf_field": CSRF_FIELD, "csrf_token": token, "laws": _law_titles(service),
+        "max_chars": service.settings.max_question_chars, "ready": service.holder.current is not None,
+        "not_ready_reason": service.holder.reason, "form": {"question": "", "law": "", "as_of": ""},
+        "error": None, "suggestions": [],
+    }
+    base.update(ctx)
+    response = templates.TemplateResponse(request, name, base, status_code=status, headers=headers)
+    _set_csrf_cookie(response, request, token, service.settings.cookie_secure)
+    return response
+
+
+def result_view(resp: AskResponse) -> dict[str, Any]:
+    """Group an answer for display: articles cited (with their text), unverifiable citations, other hits."""
+    cited: list[tuple[Citation, Hit]] = []
+    seen: set[str] = set()
+    for c in resp.citations:
+        if c.status != "not_found" and c.hit is not None and c.hit.doc_id not in seen:
+            seen.add(c.hit.doc_id)
+            cited.append((c, c.hit))
+    unverified = [c for c in resp.citations if c.status == "not_found"]
+    others = [h for h in resp.hits if h.doc_id not in seen]
+    pending = [h for h in list(resp.hits) + [h for _, h in cited] if h.pending]
+    notes: dict[str, str] = {}
+    for h in pending:
+        notes.setdefault(h.law, h.note or f"시행 예정 {h.effective or ''}")
+    return {"cited": cited, "unverified": unverified, "others": others, "pending_notes": notes,
+            "extractive": resp.generator.startswith("extractive")}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    return _page(request, "index.html", {})
+
+
+def _form_value(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/ask", response_class=HTMLResponse)
+async def ask_form(request: Request) -> HTMLResponse:
+    from app.service import ApiError, check_laws, check_question, parse_as_of
+
+    service = _service(request)
+    settings = service.settings
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
+        return _page(request, "error.html", {"title": "요청이 너무 큽니다",
+                                             "error": "요청이 너무 큽니다 / request too large"}, status=413)
+    try:
+        form = await request.form(max_files=0, max_fields=20)
+    except Exception:
+        return _page(request, "error.html", {"title": "잘못된 요청", "error": "양식을 읽을 수 없습니다 / bad form"},
+                     status=400)
+    values = {k: _form_value(form, k) for k in ("question", "law", "as_of")}
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = _form_value(form, CSRF_FIELD)
+    if not (cookie and sent and hmac.compare_digest(cookie.encode(), sent.encode())
+            and csrf_valid(settings.csrf_secret, sent)):
+        return _page(request, "error.html", {
+            "title": "보안 확인 실패",
+            "error": "보안 토큰이 없거나 올바르지 않아 요청을 거부했습니다. 질문 페이지를 새로 고친 뒤 다시 "
+                     "제출하십시오. / CSRF token missing or invalid.",
+        }, status=403)
+
+    def again(status: int, message: str, suggestions: Sequence[str] = (),
+              headers: dict[str, str] | None = None) -> HTMLResponse:
+        return _page(request, "index.html", {"form": values, "error": message, "suggestions": list(suggestions)},
+                     status=status, headers=headers)
+
+    try:
+        question = check_question(values["question"], settings)
+        as_of = parse_as_of(values["as_of"].strip() or None)
+        laws = check_laws([values["law"]] if values["law"].strip() else [])
+        answerer = service.get_answerer()
+    except ApiError as exc:
+        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
+    except Exception as exc:  # answerer not ready
+        return again(503, f"준비 중입니다. 잠시 후 다시 시도하십시오 / not ready: {exc}",
+                     headers={"Retry-After": str(settings.retry_after_s)})
+
+    from app.service import _call_engine
+
+    def job(loaded: Any) -> AskResponse:
+        return _call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws))
+
+    try:
+        resp = await service.run_blocking(job, generation=True)
+    except ApiError as exc:
+        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
+    return _page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
+                                          "today": date.today().isoformat(), **result_view(resp)})
+
+
+def render_api_docs(request: Request, openapi: dict[str, Any]) -> HTMLResponse:
+    """/docs without the Swagger UI (which needs a CDN and inline script): operations, parameters, responses."""
+    ops = []
+    for path, methods in openapi.get("paths", {}).items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {})
+            body_ref = next((c.get("schema", {}).get("$ref", "") for c in body.values()), "")
+            ops.append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""), "params": op.get("parameters", []),
+                "body": body_ref.rsplit("/", 1)[-1] if body_ref else "",
+                "responses": [(code, r.get("description", "")) for code, r in op.get("responses", {}).items()],
+            })
+    schemas = openapi.get("components", {}).get("schemas", {})
+    return templates.TemplateResponse(request, "api_docs.html", {"info": openapi.get("info", {}), "ops": ops,
+                                                                  "schemas": schemas})

@@ -1,0 +1,169 @@
+"""Real headless Chromium against the service under uvicorn: the seed question through the form, with
+JavaScript (streamed over /api/ask/stream) and without (plain form post). Screenshots go to test-artifacts/.
+
+Fails, never skips, when Chromium or Playwright is missing: a browser check that silently does not run is
+not a check.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.register_assert_rewrite("index_fixture")
+
+from index_fixture import AS_OF, SEED_ARTICLES, SEED_QUESTION, SEED_TEXT, ServiceIndex, make_settings  # noqa: E402
+
+pytest_plugins = ("index_fixture",)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(service_index: ServiceIndex) -> Iterator[str]:
+    import uvicorn
+
+    from app.service import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(make_settings(service_index.index))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not become ready")
+        time.sleep(0.2)
+    yield base
+    srv.should_exit = True
+    thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install the chromium package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - environment problem, reported as a failure
+        pytest.fail(f"playwright is not installed: {exc}")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _fill_and_submit(page, question: str) -> None:  # noqa: ANN001
+    page.get_by_label("질문", exact=True).fill(question)
+    page.get_by_label("기준일").fill(AS_OF)
+    page.get_by_role("button", name="질문하기").click()
+
+
+def _cited(page) -> list[tuple[str, str]]:  # noqa: ANN001
+    """(heading, full text) of each article in the 인용된 조문 section."""
+    out = []
+    for art in page.locator("section.sources article.article").all():
+        heading = art.locator("h3").inner_text()
+        art.locator("summary").click()  # open <details>: the full text must be readable
+        text = art.locator(".article-text").inner_text()
+        out.append((heading, text))
+    return out
+
+
+def _check_seed(cited: list[tuple[str, str]]) -> None:
+    assert len(cited) == 4, cited
+    for law, article in SEED_ARTICLES:
+        match = [t for h, t in cited if h.startswith(f"「{law}」 {article}(")]
+        assert match, (law, article, [h for h, _ in cited])
+        assert SEED_TEXT[(law, article)] in match[0]
+
+
+def _watch_errors(page) -> list[str]:  # noqa: ANN001
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def test_seed_question_with_javascript_streams(server: str, browser) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = _watch_errors(page)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server + "/")
+    _fill_and_submit(page, SEED_QUESTION)
+    page.locator("section.sources article.article").nth(3).wait_for(timeout=60_000)
+    assert page.url == server + "/"  # no navigation: the answer came over the stream
+    assert any(u.endswith("/api/ask/stream") for u in requests)
+    assert page.locator(".answer").inner_text().startswith("[발췌 답변]")
+    _check_seed(_cited(page))
+    badges = page.locator("section.sources .badge.status-verified").all_inner_texts()
+    assert badges == ["검증됨"] * 4
+    assert page.locator("section.sources .badge-pending").first.inner_text() == "시행 예정 2026-12-24"
+    page.screenshot(path=str(ARTIFACTS / "browser-seed-js.png"), full_page=True)
+    # Every request stayed on this server (no CDN, fonts or analytics), and nothing broke the CSP.
+    assert all(u.startswith(server) for u in requests), requests
+    assert not errors, errors
+    context.close()
+
+
+def test_seed_question_without_javascript(server: str, browser) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="ko-KR", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    _fill_and_submit(page, SEED_QUESTION)
+    page.wait_for_url(server + "/ask")
+    _check_seed(_cited(page))
+    assert page.locator(".answer").inner_text().startswith("[발췌 답변]")
+    assert page.locator(".pending-note").first.inner_text().startswith("시행 예정")
+    page.screenshot(path=str(ARTIFACTS / "browser-seed-nojs.png"), full_page=True)
+    context.close()
+
+
+def test_phone_layout_and_escaping(server: str, browser) -> None:  # noqa: ANN001
+    """A phone-sized viewport shows the page without sideways scrolling; markup typed into the question
+    comes back as text, never run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(locale="ko-KR", viewport={"width": 375, "height": 812}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    errors = _watch_errors(page)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server + "/")
+    _fill_and_submit(page, "<script>alert(1)</script><img src=x onerror=alert(2)> 「민법」 제54조")
+    page.locator("section.sources article.article").first.wait_for(timeout=60_000)
+    page.locator("section.sources summary").first.click()
+    width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], width
+    page.screenshot(path=str(ARTIFACTS / "browser-phone.png"), full_page=True)
+    assert not dialogs
+    assert page.locator("img").count() == 0
+    assert not [e for e in errors if not re.search(r"Failed to load resource", e)], errors
+    context.close()
