@@ -67,6 +67,12 @@ class Engine:
             dense_device=getattr(dense, "device", "none") if dense is not None else "none",
         )
 
+    def as_langchain(self, top_k: int = 8, as_of: date | None = None, laws: Sequence[str] = ()) -> Any:
+        """This engine as a LangChain BaseRetriever (Documents with the article as metadata)."""
+        from app.langchain_retriever import StatuteRetriever
+
+        return StatuteRetriever(engine=self, top_k=top_k, as_of=as_of, laws=list(laws))
+
     # ------------------------------------------------------------------------------------------ laws
 
     def resolve_law_filter(self, laws: Sequence[str]) -> list[str]:

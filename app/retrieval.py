@@ -40,7 +40,7 @@ class RetrievalConfig:
     dense_candidates: int = 200
     rrf_k: int = 60
     bm25_weight: float = 1.0
-    dense_weight: float = 0.5
+    dense_weight: float = 0.25  # measured on dev: higher recall@10 than BM25 alone, MRR a little lower
     law_mention_boost: float = 1.5  # multiplies fused scores of articles of a law named in the query
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75

@@ -361,10 +361,19 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
         out[-1].note = "no dense vectors in this index: the same ranking as BM25 only"
     original = engine.retriever
     try:
-        engine.retriever = HybridRetriever(bundle, replace(base, delegation=False))
-        run(EngineSystem(engine, "hybrid+citations", "+ citation resolver and law-mention boost (Engine.search)"))
-        engine.retriever = HybridRetriever(bundle, replace(base, delegation=True))
-        run(EngineSystem(engine, "hybrid+citations+위임", "+ 위임 expansion (시행령 -> 법 article, delegation on)"))
+        variants = [
+            ("hybrid+citations", "+ citation resolver and law-mention boost (Engine.search)",
+             replace(base, delegation=False, expand_terms=False)),
+            ("hybrid+citations+thesaurus", "+ legal thesaurus query expansion (legal_terms.json)",
+             replace(base, delegation=False, expand_terms=True)),
+            ("hybrid+citations+thesaurus+위임", "+ 위임 expansion (시행령 -> 법 article)",
+             replace(base, delegation=True, expand_terms=True)),
+            ("bm25+citations+thesaurus+위임", "the full engine without the dense side",
+             replace(base, delegation=True, expand_terms=True, dense_weight=0.0)),
+        ]
+        for name, description, config in variants:
+            engine.retriever = HybridRetriever(bundle, config)
+            run(EngineSystem(engine, name, description))
     finally:
         engine.retriever = original
     if neural_index is None:

@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,7 +49,7 @@ class IngestOptions:
     max_chars: int = DEFAULT_MAX_CHARS
     cache_dir: Path | None = None
     retrain_embedder: bool = False
-    embedder_pairs: int = 60000
+    embedder_pairs: int = 30000
     progress: bool = True
     title_boost: int = 2
 
@@ -149,7 +150,7 @@ class ParsedFile:
             statute=statute,
             articles=[_article_from_json(a) for a in d["articles"]],
             chunks=[Chunk(doc_id, piece, text) for doc_id, piece, text in d["chunks"]],
-            tokens=d["tokens"],
+            tokens=[[sys.intern(t) for t in doc] for doc in d["tokens"]],
         )
 
 
@@ -278,10 +279,15 @@ def _embedder_for_build(
     if opts.embedder != "kiwi-static":
         model = emb.load_embedder(opts.embedder)
         return model, {"id": model.id, "dim": model.dim, "source": opts.embedder}
-    cached = (cache_dir / "embedder-kiwi-static") if cache_dir else None
+    # The trained embedder is cached per tokenizer version and reused by later builds of a changed corpus.
+    cached = (cache_dir / f"embedder-kiwi-static-{TOKENIZER_ID}") if cache_dir else None
+    model = None
     if cached and (cached / "legal_rag_embedder.json").is_file() and not opts.retrain_embedder:
-        model = emb.load_embedder(str(cached))
-    else:
+        try:
+            model = emb.load_embedder(str(cached))
+        except (ValueError, OSError) as exc:  # a damaged or incompatible cache is retrained, never trusted
+            log.warning("cached embedder unusable (%s); retraining", exc)
+    if model is None:
         articles = [a for pf in parsed if not is_repeal_stub(pf.articles) for a in pf.articles]
         pairs = emb.corpus_pairs(articles)
         rng = np.random.default_rng(0)
@@ -289,9 +295,16 @@ def _embedder_for_build(
             keep = rng.choice(len(pairs), opts.embedder_pairs, replace=False)
             pairs = [pairs[i] for i in sorted(keep)]
         docs = [t for pf in parsed for t in pf.tokens]
-        pair_tokens = tokenize_many([t for p in pairs for t in p])
-        token_pairs = [(pair_tokens[2 * i], pair_tokens[2 * i + 1]) for i in range(len(pairs))]
-        model = emb.train_static_embedder(docs, token_pairs)
+        # Article bodies were tokenised for BM25 already: reuse the first chunk's tokens for each body so
+        # that only the short title queries go through kiwi again.
+        known: dict[str, list[str]] = {}
+        for pf in parsed:
+            by_doc = {a.doc_id: a for a in pf.articles}
+            for c, toks in zip(pf.chunks, pf.tokens, strict=True):
+                if c.piece == 0:
+                    known.setdefault(by_doc[c.doc_id].text, toks)
+        token_pairs = emb.tokenize_pairs(pairs, known)
+        model = emb.train_static_embedder(docs, token_pairs, epochs=3, trained_on=corpus_snapshot(opts.corpus))
         if cached:
             tmp = cached.with_name(cached.name + f".tmp{os.getpid()}")
             model.save(tmp)

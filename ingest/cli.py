@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="'kiwi-static' (offline, trained on this corpus; default), 'none' (BM25 only), or a "
                         "sentence-transformers model id or local path, e.g. nlpai-lab/KURE-v1")
     p.add_argument("--retrain-embedder", action="store_true", help="train the offline embedder again")
-    p.add_argument("--embedder-pairs", type=int, default=60000, help="max training pairs for kiwi-static")
+    p.add_argument("--embedder-pairs", type=int, default=30000, help="max training pairs for kiwi-static")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
                    help="split articles longer than this at 항 boundaries")
     p.add_argument("--cache-dir", type=Path, default=None,

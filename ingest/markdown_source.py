@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,17 @@ def parse_statute_markdown(text: str, path: str = "<memory>") -> tuple[Statute, 
     return statute, articles
 
 
+def fill_report(report: ParseReport, parse: Callable[[], tuple[Statute, list[Article]]]) -> ParseReport:
+    """Run a source parser into `report`: any failure becomes a reported skip, never an exception."""
+    try:
+        report.statute, report.articles = parse()
+    except StatuteFormatError as exc:
+        report.error = str(exc)
+    except Exception as exc:  # a parser bug must not stop a 5,674-file ingest; report it instead
+        report.error = f"parser error / 파서 오류: {type(exc).__name__}: {exc}"
+    return report
+
+
 def parse_markdown_file(path: Path) -> ParseReport:
     """Parse a file and turn every failure into a reported skip, never an exception."""
     report = ParseReport(path=str(path))
@@ -253,10 +265,4 @@ def parse_markdown_file(path: Path) -> ParseReport:
     except (OSError, UnicodeDecodeError) as exc:
         report.error = f"unreadable / 읽을 수 없음: {exc}"
         return report
-    try:
-        report.statute, report.articles = parse_statute_markdown(text, str(path))
-    except StatuteFormatError as exc:
-        report.error = str(exc)
-    except Exception as exc:  # a parser bug must not stop a 5,674-file ingest; report it instead
-        report.error = f"parser error / 파서 오류: {type(exc).__name__}: {exc}"
-    return report
+    return fill_report(report, lambda: parse_statute_markdown(text, str(path)))

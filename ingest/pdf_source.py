@@ -34,6 +34,7 @@ from pathlib import Path
 from ingest.markdown_source import (
     CIRCLED,
     StatuteFormatError,
+    fill_report,
     parse_statute_body,
 )
 from legal_rag.articles import Article, ArticleNumber, ParseReport, Statute, law_key
@@ -587,10 +588,4 @@ def parse_pdf_file(path: Path) -> ParseReport:
     if len(totals) == 1 and (total := totals.pop()) > len(pages):
         report.error = f"PDF has {len(pages)} of {total} pages / 전체 {total}쪽 중 {len(pages)}쪽만 있습니다"
         return report
-    try:
-        report.statute, report.articles = parse_statute_pdf_text(pages, str(path))
-    except StatuteFormatError as exc:
-        report.error = str(exc)
-    except Exception as exc:  # a parser bug must not stop a whole ingest; report it instead
-        report.error = f"parser error / 파서 오류: {type(exc).__name__}: {exc}"
-    return report
+    return fill_report(report, lambda: parse_statute_pdf_text(pages, str(path)))

@@ -8,6 +8,7 @@ vocabulary, loaded with allow_pickle=False.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,19 +29,19 @@ class BM25Index:
     @classmethod
     def build(cls, docs: Sequence[Sequence[str]], k1: float = K1, b: float = B) -> BM25Index:
         vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[int] = []
+        # array('i') rather than lists: a full-corpus build has tens of millions of (document, term) entries.
+        indptr = array("q", [0])
+        cols = array("i")
+        vals = array("f")
         lengths = np.zeros(len(docs), dtype=np.float32)
         for i, toks in enumerate(docs):
             lengths[i] = len(toks)
-            for tok, n in Counter(toks).items():
-                j = vocab.setdefault(tok, len(vocab))
-                rows.append(i)
-                cols.append(j)
-                vals.append(n)
+            counts = Counter(toks)
+            cols.extend(vocab.setdefault(tok, len(vocab)) for tok in counts)
+            vals.extend(counts.values())
+            indptr.append(len(cols))
         tf = sparse.csr_matrix(
-            (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
+            (np.frombuffer(vals, dtype=np.float32), np.frombuffer(cols, dtype=np.int32), np.frombuffer(indptr, dtype=np.int64)),
             shape=(len(docs), max(len(vocab), 1)),
         )
         n_docs = max(len(docs), 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -107,13 +108,27 @@ def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
     return list(iter_tokenize(texts))
 
 
-def iter_tokenize(texts: Iterable[str]) -> Iterator[list[str]]:
-    texts = list(texts)
+def iter_tokenize(texts: Iterable[str], batch_size: int = 1024) -> Iterator[list[str]]:
+    """Tokens of many texts, in order, a batch at a time so that kiwi's morpheme objects never pile up."""
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) >= batch_size:
+            yield from _tokenize_batch(batch)
+            batch = []
+    if batch:
+        yield from _tokenize_batch(batch)
+
+
+def _tokenize_batch(texts: list[str]) -> list[list[str]]:
     normalized = [normalize_text(t) for t in texts]
     with _kiwi_lock:  # kiwi's own worker pool parallelises a batch; concurrent callers take turns
         results = list(_kiwi().tokenize(normalized))
-    for original, morphs in zip(texts, results, strict=True):
-        yield _content_tokens(morphs) + _compound_tokens(morphs) + article_reference_tokens(original)
+    # Interned: a corpus repeats the same few hundred thousand tokens tens of millions of times.
+    return [
+        [sys.intern(t) for t in _content_tokens(morphs) + _compound_tokens(morphs) + article_reference_tokens(original)]
+        for original, morphs in zip(texts, results, strict=True)
+    ]
 
 
 @lru_cache(maxsize=4096)

@@ -17,7 +17,7 @@ from ingest.build import IngestError, IngestOptions, build_index
 from legal_rag.bm25 import BM25Index
 from legal_rag.index_format import IndexIntegrityError, Manifest, builds_dir, resolve_index, verify_index
 from legal_rag.store import STORE_FILE, ArticleStore
-from legal_rag.tokenizer import tokenize
+from legal_rag.tokenizer import TOKENIZER_ID, tokenize
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> N
     manifest = verify_index(out)
     assert manifest.articles == summary.articles > 1200
     assert set(manifest.checksums) == {"articles.sqlite", "bm25.npz", "bm25_vocab.json"}
-    assert manifest.tokenizer == "kiwi-morph-v1" and manifest.embedder == {"id": "none"}
+    assert manifest.tokenizer == TOKENIZER_ID and manifest.embedder == {"id": "none"}
     store = ArticleStore(resolve_index(out) / STORE_FILE)
     titles = {s.title for s, _ in store.statutes()}
     assert titles == {"민법", "약관의 규제에 관한 법률", "약관의 규제에 관한 법률 시행령"}

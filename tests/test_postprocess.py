@@ -21,6 +21,7 @@ from app.generation.postprocess import (
     citations_from_resolved,
     clean_answer,
     cut_at_stop,
+    filter_stream,
 )
 from app.generation.prompt import build_prompt
 from app.schemas import Hit
@@ -93,8 +94,9 @@ def test_leading_trim_matches_clean_answer(text: str, cuts: list[int]) -> None:
     points = sorted({min(c, len(text)) for c in cuts})
     pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
     lt = LeadingTrim()
-    streamed = "".join(lt.feed(p) for p in pieces) + lt.flush()
-    expected = clean_answer(cut_at_stop(text), "")
+    # as in the chain: the stop filter runs first, the leading trim on what it lets through
+    streamed = "".join(lt.feed(p) for p in filter_stream(pieces)) + lt.flush()
+    expected = clean_answer(text, "")
     assert streamed.strip() == expected
 
 

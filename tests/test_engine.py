@@ -1,0 +1,49 @@
+"""The query engine on the real shared corpus: citations first, retrieval quality spot checks, LangChain wrap."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+pytest_plugins = ("index_fixture",)
+
+
+@pytest.fixture(scope="module")
+def engine(service_index):  # type: ignore[no-untyped-def]
+    from app.engine import Engine
+
+    e = Engine(service_index.index)
+    yield e
+    e.close()
+
+
+def test_doctrinal_term_reaches_statutory_wording(engine) -> None:  # type: ignore[no-untyped-def]
+    # decisions say 신의칙; 민법 제2조 says 신의성실 — the thesaurus bridges them
+    hits = engine.search("신의칙 위반 여부를 판단하는 기준", top_k=5, as_of=date(2026, 11, 25)).hits
+    assert ("민법", "제2조") in [(h.law, h.article) for h in hits]
+    engine.retriever.config.expand_terms = False
+    try:
+        plain = engine.search("신의칙 위반 여부를 판단하는 기준", top_k=5, as_of=date(2026, 11, 25)).hits
+    finally:
+        engine.retriever.config.expand_terms = True
+    assert ("민법", "제2조") not in [(h.law, h.article) for h in plain]
+
+
+def test_compound_noun_query_finds_its_article(engine) -> None:  # type: ignore[no-untyped-def]
+    hits = engine.search("이혼 후 재산분할청구권의 제척기간", top_k=3, as_of=date(2026, 11, 25)).hits
+    assert hits[0].law == "민법" and hits[0].article == "제839조의2"
+
+
+def test_citation_only_question_returns_exactly_the_cited_articles(engine) -> None:  # type: ignore[no-untyped-def]
+    result = engine.search("「민법」 제54조, 「약관의 규제에 관한 법률」 제5조 참조 해설", top_k=10)
+    assert [(h.law, h.article, h.source) for h in result.hits] == [
+        ("민법", "제54조", "citation"), ("약관의 규제에 관한 법률", "제5조", "citation")]
+
+
+def test_langchain_retriever_returns_documents(engine) -> None:  # type: ignore[no-untyped-def]
+    retriever = engine.as_langchain(top_k=3, as_of=date(2026, 11, 25))
+    docs = retriever.invoke("「민법」 제54조")
+    assert docs[0].metadata["article"] == "제54조" and docs[0].metadata["law"] == "민법"
+    assert docs[0].page_content.startswith("「민법」 제54조(설립등기 이외의 등기의 효력과 등기사항의 공고)")
+    assert "제삼자에게 대항하지 못한다" in docs[0].page_content
