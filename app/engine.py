@@ -16,7 +16,7 @@ from typing import Any
 from app.query_expansion import expand_query
 from app.retrieval import HybridRetriever, IndexBundle, RetrievalConfig, ScoredArticle
 from app.schemas import Citation, Hit, SearchResponse
-from legal_rag.articles import ArticleNumber
+from legal_rag.articles import ArticleNumber, law_key
 from legal_rag.citations import LawCatalog, ResolvedCitation, find_law_mentions, resolve_citations
 from legal_rag.tokenizer import tokenize
 
@@ -50,6 +50,11 @@ class Engine:
         self.bundle = IndexBundle(index_dir, verify=verify, use_gpu=use_gpu)
         self.retriever = HybridRetriever(self.bundle, config)
         self.catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+        # "부가가치세" names 부가가치세법 the way people ask ("부가가치세 신고는 언제까지"): a title's stem without
+        # the final 법, three syllables or more (so 민법/형법 are not matched by 민/형).
+        self._law_stems = {
+            law_key(t)[:-1]: t for t in self.catalog.titles() if t.endswith("법") and len(law_key(t)) >= 4
+        }
 
     def close(self) -> None:
         self.bundle.close()
@@ -164,7 +169,7 @@ class Engine:
         timings["citations_ms"] = (time.perf_counter() - t0) * 1000
         if not (resolved and self._only_citations(query, resolved)):
             t1 = time.perf_counter()
-            mentioned = find_law_mentions(query, self.catalog)
+            mentioned = self.mentioned_laws(query)
             expanded = expand_query(query) if self.retriever.config.expand_terms else query
             scored = self.retriever.retrieve_scored(expanded, top_k + len(seen), as_of, law_titles, mentioned)
             scored = self._expand_delegation(scored, as_of, top_k)
@@ -179,6 +184,13 @@ class Engine:
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResponse(query=query, as_of=as_of.isoformat(), hits=hits[: max(top_k, len(cited_ids))],
                               citations=citations, timings_ms={k: round(v, 2) for k, v in timings.items()})
+
+    def mentioned_laws(self, query: str) -> list[str]:
+        """Statutes named in the query: full titles and abbreviations, or a title's stem (부가가치세)."""
+        found = find_law_mentions(query, self.catalog)
+        squashed = law_key(query)
+        found += [t for stem, t in self._law_stems.items() if stem in squashed and t not in found]
+        return found
 
     def _expand_delegation(self, scored: list[ScoredArticle], as_of: date, top_k: int) -> list[ScoredArticle]:
         """위임 expansion: a retrieved 시행령/시행규칙 article brings the 법 article it implements along."""

@@ -47,3 +47,11 @@ def test_langchain_retriever_returns_documents(engine) -> None:  # type: ignore[
     assert docs[0].metadata["article"] == "제54조" and docs[0].metadata["law"] == "민법"
     assert docs[0].page_content.startswith("「민법」 제54조(설립등기 이외의 등기의 효력과 등기사항의 공고)")
     assert "제삼자에게 대항하지 못한다" in docs[0].page_content
+
+
+def test_tax_name_counts_as_a_mention_of_its_law(engine) -> None:  # type: ignore[no-untyped-def]
+    assert "부가가치세법" in engine.mentioned_laws("폐업한 경우 부가가치세 신고 기한")
+    assert engine.mentioned_laws("민사상 손해배상") == []  # 민법's stem is too short to count
+    hits = engine.search("사업자가 폐업한 경우 부가가치세 신고는 언제까지 해야 하나요?", top_k=5, as_of=date(2026, 11, 25)).hits
+    assert hits[0].law == "부가가치세법"
+    assert ("부가가치세법", "제49조") in [(h.law, h.article) for h in hits]  # 확정신고와 납부
