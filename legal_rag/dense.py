@@ -16,7 +16,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "dense.faiss"
-HNSW_THRESHOLD = 300_000
+HNSW_THRESHOLD = 100_000  # measured: a flat scan of the full corpus (199k x 256) is ~2/3 of a 37 ms query
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
 HNSW_EF_SEARCH = 128
