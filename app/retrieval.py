@@ -100,11 +100,9 @@ class HybridRetriever:
     def versions(self, as_of: date) -> dict[str, VersionChoice]:
         return select_versions(self.bundle.statute_rows, as_of)
 
-    def _mask(self, as_of: date, laws: tuple[str, ...]) -> np.ndarray:
-        return self._mask_cached(as_of, laws)
-
     @lru_cache(maxsize=64)  # noqa: B019
-    def _mask_cached(self, as_of: date, laws: tuple[str, ...]) -> np.ndarray:
+    def _mask(self, as_of: date, laws: tuple[str, ...]) -> np.ndarray:
+        """Chunks of the statute versions that apply on `as_of` (and of the filtered laws), one bool each."""
         chosen = self.versions(as_of)
         wanted = {law_key(x) for x in laws}
         allowed = np.zeros(len(self.bundle.mst_list), dtype=bool)

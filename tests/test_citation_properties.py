@@ -4,16 +4,14 @@ found with the right law and number."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.markdown_source import parse_markdown_file
 from legal_rag.articles import ArticleNumber
 from legal_rag.citations import LawCatalog, find_citations, find_law_mentions, resolve_citations
-from legal_rag.store import ArticleStore, write_store
+from legal_rag.store import ArticleStore
 
 PROPERTY_SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -21,19 +19,13 @@ PROPERTY_SETTINGS = settings(
 
 
 @pytest.fixture(scope="session")
-def prop_store(law_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ArticleStore:
-    reports = [parse_markdown_file(p) for p in sorted(law_dir.glob("*/*.md"))]
-    assert reports and not [r.error for r in reports if r.error]
-    path = tmp_path_factory.mktemp("citation_props") / "articles.sqlite"
-    write_store(path, [(r.statute, r.articles) for r in reports if r.statute], [])
-    store = ArticleStore(path)
-    yield store
-    store.close()
+def prop_store(corpus_store: ArticleStore) -> ArticleStore:
+    return corpus_store  # shared with the other citation tests (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")
-def prop_catalog(prop_store: ArticleStore) -> LawCatalog:
-    return LawCatalog.from_statutes(prop_store.statutes())
+def prop_catalog(corpus_catalog: LawCatalog) -> LawCatalog:
+    return corpus_catalog
 
 
 # Text made of the pieces the scanner reacts to, so random examples reach its corners (lists, 같은 법,

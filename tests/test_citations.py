@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.markdown_source import parse_markdown_file, parse_statute_markdown
+from ingest.markdown_source import parse_statute_markdown
 from legal_rag.articles import ArticleNumber, Statute
 from legal_rag.citations import (
     LawCatalog,
@@ -29,20 +29,13 @@ SEED = (
 
 
 @pytest.fixture(scope="session")
-def store(law_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ArticleStore:
-    reports = [parse_markdown_file(p) for p in sorted(law_dir.glob("*/*.md"))]
-    assert len(reports) == 74
-    assert not [r.error for r in reports if r.error]
-    path = tmp_path_factory.mktemp("citations") / "articles.sqlite"
-    write_store(path, [(r.statute, r.articles) for r in reports if r.statute], [])
-    st = ArticleStore(path)
-    yield st
-    st.close()
+def store(corpus_store: ArticleStore) -> ArticleStore:
+    return corpus_store  # shared with the other citation tests (tests/conftest.py)
 
 
 @pytest.fixture(scope="session")
-def catalog(store: ArticleStore) -> LawCatalog:
-    return LawCatalog.from_statutes(store.statutes())
+def catalog(corpus_catalog: LawCatalog) -> LawCatalog:
+    return corpus_catalog
 
 
 def cites(text: str, catalog: LawCatalog, **kw) -> list[tuple[str | None, str | None, str]]:
