@@ -21,7 +21,7 @@ import numpy as np
 from app.schemas import Hit
 from legal_rag.articles import Article, ArticleNumber, Statute, law_key
 from legal_rag.bm25 import BM25Index
-from legal_rag.index_format import Manifest, resolve_index, verify_index
+from legal_rag.index_format import Manifest, read_chunk_table, resolve_index, verify_index
 from legal_rag.store import STORE_FILE, ArticleStore
 from legal_rag.tokenizer import tokenize_query
 from legal_rag.versions import VersionChoice, select_versions
@@ -64,7 +64,7 @@ class IndexBundle:
         self.manifest = verify_index(self.directory) if verify else Manifest.read(self.directory)
         self.store = ArticleStore(self.directory / STORE_FILE)
         self.bm25 = BM25Index.load(self.directory)
-        self.chunk_doc_ids = self.store.chunk_doc_ids()
+        self.chunk_doc_ids, _ = read_chunk_table(self.directory)
         self.statute_rows = self.store.statutes()
         self.statutes = {s.mst: s for s, _ in self.statute_rows}
         # chunk row -> statute version index, to filter by version with one numpy comparison

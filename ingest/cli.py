@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="split articles longer than this at 항 boundaries")
     p.add_argument("--cache-dir", type=Path, default=None,
                    help="per-file parse/token cache (default: <out's folder>/.cache)")
+    p.add_argument("--full", action="store_true",
+                   help="rebuild every artifact; by default a previous index at --out built with the same options "
+                        "is updated for the files that changed (new, modified, removed)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     opts = IngestOptions(
         corpus=args.corpus or [DEFAULT_CORPUS], out=args.out, embedder=args.embedder,
         max_chars=args.max_chars, cache_dir=args.cache_dir, retrain_embedder=args.retrain_embedder,
-        embedder_pairs=args.embedder_pairs, progress=not args.no_progress and sys.stderr.isatty(),
+        embedder_pairs=args.embedder_pairs, progress=not args.no_progress and sys.stderr.isatty(), full=args.full,
     )
     try:
         summary = build_index(opts)
@@ -52,7 +55,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"schema_version": 1, **asdict(summary)}, ensure_ascii=False, indent=2))
     else:
-        print(f"index {summary.out} -> {summary.build_dir}")
+        if summary.mode == "unchanged":
+            print(f"index {summary.out} is up to date: no statute file changed / 변경된 법령 파일이 없습니다 "
+                  "(--full rebuilds anyway)")
+        elif summary.mode == "incremental":
+            print(f"index {summary.out} -> {summary.build_dir}: updated for {summary.changed_files} changed and "
+                  f"{summary.removed_files} removed files / 변경된 파일만 다시 색인했습니다")
+        else:
+            why = f" ({summary.fallback_reason})" if summary.fallback_reason else ""
+            print(f"index {summary.out} -> {summary.build_dir}: full build{why}")
         print(f"files {summary.files} (reused {summary.reused_files}), statutes {summary.statutes}, "
               f"articles {summary.articles}, 부칙 {summary.addenda}, chunks {summary.chunks}, "
               f"{summary.seconds:.1f} s")

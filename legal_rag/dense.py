@@ -1,9 +1,15 @@
 """FAISS index over L2-normalised chunk vectors: inner product = cosine similarity.
 
-Exact search (IndexFlatIP) while it is cheap; HNSW above HNSW_THRESHOLD vectors, where a brute-force scan per
-query would start to cost more than the rest of a request. Persisted with faiss.write_index (FAISS's own binary
-format, read back with faiss.read_index): no pickle. With faiss-gpu installed and a GPU present, a flat index
-is moved to the GPU(s) at load; faiss-cpu runs the same code path with no GPU symbols touched.
+Exact search (IndexFlatIP) while it is cheap; an inverted-file index (IVF-Flat) above IVF_THRESHOLD vectors,
+where a brute-force scan per query would start to cost more than the rest of a request. IVF rather than HNSW:
+both answer a full-corpus query in well under a millisecond here, but an HNSW graph took ~90 s to build on two
+cores and cannot be updated when a statute changes, while IVF trains in seconds, keeps every vector with its
+list number (so an incremental rebuild reuses the previous index's centroids and assignments and only assigns
+the new vectors), and moves to the GPU with faiss-gpu. HNSW stays available as kind='hnsw'.
+
+Persisted with faiss.write_index (FAISS's own binary format, read back with faiss.read_index): no pickle. With
+faiss-gpu installed and a GPU present, a flat or IVF index is moved to the GPU(s) at load; faiss-cpu runs the
+same code path with no GPU symbols touched.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "dense.faiss"
-HNSW_THRESHOLD = 100_000  # measured: a flat scan of the full corpus (199k x 256) is ~2/3 of a 37 ms query
+IVF_THRESHOLD = 100_000  # measured: a flat scan of the full corpus (199k x 256) is ~2/3 of a 37 ms query
+IVF_NPROBE = 48  # lists scanned per query (of ~1,024 for the full corpus); see docs/benchmarks.md
+IVF_TRAIN_POINTS_PER_LIST = 64
+IVF_TRAIN_ITERATIONS = 12
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
 HNSW_EF_SEARCH = 128
@@ -53,13 +62,18 @@ def gpu_count() -> int:
         return 0
 
 
+def ivf_lists(n: int) -> int:
+    """Number of IVF lists for n vectors: ~2·sqrt(n), a power of two, at least 16 (1,024 for the full corpus)."""
+    return int(max(16, 2 ** round(np.log2(max(2.0 * np.sqrt(max(n, 1)), 1.0)))))
+
+
 class DenseIndex:
     """A FAISS inner-product index; row i is the i-th vector given to `build` (the caller keeps the row -> chunk
-    mapping, e.g. in the article store)."""
+    mapping, e.g. in the index's chunk table)."""
 
     def __init__(self, index: object, kind: str, device: str = "cpu", gpu_resources: object = None) -> None:
         self.index = index
-        self.kind = kind  # 'flat' or 'hnsw'
+        self.kind = kind  # 'flat', 'ivf' or 'hnsw'
         self.device = device  # 'cpu' or 'cuda'
         # StandardGpuResources must outlive the GPU index that uses them.
         self._gpu_resources = gpu_resources
@@ -76,31 +90,71 @@ class DenseIndex:
         return self.ntotal
 
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: str = "auto") -> DenseIndex:
-        """Index `vectors` (n x dim, rows L2-normalised by the embedder). kind: 'auto', 'flat' or 'hnsw'."""
+    def build(
+        cls,
+        vectors: np.ndarray,
+        kind: str = "auto",
+        *,
+        centroids: np.ndarray | None = None,
+        assignments: np.ndarray | None = None,
+        seed: int = 0,
+    ) -> DenseIndex:
+        """Index `vectors` (n x dim, rows L2-normalised by the embedder). kind: 'auto', 'flat', 'ivf' or 'hnsw'.
+
+        For 'ivf', `centroids` (from a previous index) skip training and `assignments` (list number per row, -1
+        where unknown) skip assigning those rows: an incremental rebuild only assigns the vectors it adds.
+        """
         faiss = _faiss()
         x = _as_matrix(vectors)
         n, dim = x.shape
         if dim == 0:
             raise ValueError("vectors have no dimensions / 벡터 차원이 0입니다")
         if kind == "auto":
-            kind = "hnsw" if n > HNSW_THRESHOLD else "flat"
+            kind = "ivf" if n > IVF_THRESHOLD or centroids is not None else "flat"
         if kind == "flat":
             index = faiss.IndexFlatIP(dim)
-        elif kind == "hnsw":
+            if n:
+                index.add(x)
+            return cls(index, kind)
+        if kind == "hnsw":
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
-        else:
-            raise ValueError(f"unknown index kind {kind!r} (auto/flat/hnsw) / 알 수 없는 색인 종류")
-        if n:
-            index.add(x)
-        return cls(index, kind)
+            if n:
+                index.add(x)
+            return cls(index, kind)
+        if kind == "ivf":
+            return cls(_build_ivf(x, centroids, assignments, seed), kind)
+        raise ValueError(f"unknown index kind {kind!r} (auto/flat/ivf/hnsw) / 알 수 없는 색인 종류")
+
+    def vectors(self) -> np.ndarray:
+        """Every stored vector in row order (n x dim), whatever the index kind (CPU indexes)."""
+        faiss = _faiss()
+        index = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
+        if self.kind == "ivf":
+            return _ivf_contents(index)[0]
+        if self.kind == "hnsw":
+            index = faiss.downcast_index(index.storage)  # type: ignore[attr-defined]
+        n = self.ntotal
+        if n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return faiss.rev_swig_ptr(index.get_xb(), n * self.dim).reshape(n, self.dim).copy()  # type: ignore[attr-defined]
+
+    def ivf_state(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(centroids, list number per row) of an IVF index; None for other kinds."""
+        if self.kind != "ivf":
+            return None
+        faiss = _faiss()
+        index = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
+        ivf = faiss.extract_index_ivf(index)
+        centroids = ivf.quantizer.reconstruct_n(0, ivf.nlist)
+        return np.asarray(centroids, dtype=np.float32), _ivf_contents(index)[1]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (n_queries, k') with k' = min(k, ntotal), best first.
 
-        HNSW may find fewer than k' neighbours for a query; the missing places hold row -1 and score -inf.
+        An approximate index (IVF, HNSW) may find fewer than k' neighbours for a query; the missing places hold
+        row -1 and score -inf.
         """
         q = _as_matrix(queries, self.dim)
         k = min(int(k), self.ntotal)
@@ -131,9 +185,14 @@ class DenseIndex:
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found / 밀집 색인 파일이 없습니다: {path}")
         index = faiss.read_index(str(path))
-        kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
-        if kind == "hnsw":
+        if isinstance(index, faiss.IndexHNSW):
+            kind = "hnsw"
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
+        elif isinstance(index, faiss.IndexIVF):
+            kind = "ivf"
+            index.nprobe = min(IVF_NPROBE, index.nlist)
+        else:
+            kind = "flat"
         n_gpus = gpu_count()
         if use_gpu and n_gpus == 0:
             raise RuntimeError(
@@ -153,4 +212,70 @@ class DenseIndex:
             # One replica per GPU, queries split between them; FAISS keeps the GPU resources alive itself.
             return cls(faiss.index_cpu_to_all_gpus(index), kind, device="cuda")
         resources = faiss.StandardGpuResources()
-        return cls(faiss.index_cpu_to_gpu(resources, 0, index), kind, device="cuda", gpu_resources=resources)
+        gpu_index = faiss.index_cpu_to_gpu(resources, 0, index)
+        if kind == "ivf":
+            gpu_index.nprobe = index.nprobe  # type: ignore[attr-defined]
+        return cls(gpu_index, kind, device="cuda", gpu_resources=resources)
+
+
+def _build_ivf(
+    x: np.ndarray, centroids: np.ndarray | None, assignments: np.ndarray | None, seed: int
+) -> object:
+    faiss = _faiss()
+    n, dim = x.shape
+    quantizer = faiss.IndexFlatIP(dim)
+    if centroids is not None:
+        centroids = _as_matrix(centroids, dim)
+        nlist = centroids.shape[0]
+    else:
+        nlist = min(ivf_lists(n), max(1, n))
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    if centroids is not None:
+        quantizer.add(centroids)
+        index.is_trained = True
+    else:
+        if n == 0:
+            raise ValueError("an IVF index needs vectors to train on / IVF 색인을 학습할 벡터가 없습니다")
+        # Spherical k-means on a seeded sample: deterministic, and a few seconds for the full corpus.
+        index.cp.niter = IVF_TRAIN_ITERATIONS
+        index.cp.seed = seed
+        index.cp.spherical = True
+        index.cp.max_points_per_centroid = IVF_TRAIN_POINTS_PER_LIST
+        index.cp.min_points_per_centroid = 1
+        sample_size = min(n, nlist * IVF_TRAIN_POINTS_PER_LIST)
+        sample = x if sample_size == n else x[np.sort(np.random.default_rng(seed).choice(n, sample_size, replace=False))]
+        index.train(sample)
+    index.nprobe = min(IVF_NPROBE, nlist)
+    if n == 0:
+        return index
+    assign = np.full(n, -1, dtype=np.int64) if assignments is None else np.asarray(assignments, dtype=np.int64).copy()
+    if assign.shape != (n,):
+        raise ValueError("one list number per vector expected / 벡터마다 목록 번호가 필요합니다")
+    todo = np.flatnonzero(assign < 0)
+    if len(todo):
+        _, nearest = quantizer.search(np.ascontiguousarray(x[todo]), 1)
+        assign[todo] = nearest.ravel()
+    ids = np.arange(n, dtype=np.int64)
+    index.add_core(n, faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(assign))
+    return index
+
+
+def _ivf_contents(index: object) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors in row order, list number per row) read straight from an IVF-Flat index's inverted lists."""
+    faiss = _faiss()
+    ivf = faiss.extract_index_ivf(index)
+    n, dim = int(ivf.ntotal), int(ivf.d)
+    vectors = np.zeros((n, dim), dtype=np.float32)
+    lists = np.full(n, -1, dtype=np.int64)
+    invlists = ivf.invlists
+    for list_no in range(ivf.nlist):
+        size = invlists.list_size(list_no)
+        if not size:
+            continue
+        ids = faiss.rev_swig_ptr(invlists.get_ids(list_no), size).copy()
+        codes = faiss.rev_swig_ptr(invlists.get_codes(list_no), size * invlists.code_size)
+        vectors[ids] = codes.view(np.float32).reshape(size, dim)
+        lists[ids] = list_no
+    if (lists < 0).any():
+        raise ValueError("IVF index rows are not 0..n-1 / IVF 색인의 행 번호가 연속적이지 않습니다")
+    return vectors, lists

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 term counts, chunk table and source-file table (incremental rebuilds)
 MANIFEST = "manifest.json"
 DENSE_FILE = "dense.faiss"
 EMBEDDER_DIR = "embedder"
+CHUNKS_FILE = "chunks.json"  # row -> (article doc_id, piece) for the BM25 and FAISS rows
+FILES_FILE = "files.json"  # every source file of the build: content hash, status, its rows
 
 
 class IndexIntegrityError(RuntimeError):
@@ -81,6 +83,51 @@ class Manifest:
             return cls(**data)
         except (ValueError, TypeError) as exc:
             raise IndexIntegrityError(f"unreadable manifest {path}: {exc} / 매니페스트를 읽을 수 없습니다") from exc
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_chunk_table(directory: Path, doc_ids: list[str], pieces: list[int]) -> None:
+    write_json(directory / CHUNKS_FILE, {"doc_ids": doc_ids, "pieces": pieces})
+
+
+def read_chunk_table(directory: Path) -> tuple[list[str], list[int]]:
+    """(article doc_id, piece) of every retrieval row, in row order."""
+    table = read_json(directory / CHUNKS_FILE)
+    return list(table["doc_ids"]), [int(p) for p in table["pieces"]]
+
+
+@dataclass
+class SourceRecord:
+    """One source file of a build (files.json): what it was, what became of it, which rows are its chunks."""
+
+    path: str
+    sha256: str
+    status: str  # 'indexed' (in the store; `rows` are its retrieval rows), 'skipped' or 'duplicate'
+    mst: str = ""
+    rows: tuple[int, int] = (0, 0)  # [start, end) in the chunk table, BM25 and FAISS
+    reason: str = ""
+
+
+def write_source_table(directory: Path, records: list[SourceRecord]) -> None:
+    write_json(directory / FILES_FILE, [
+        {"path": r.path, "sha256": r.sha256, "status": r.status, "mst": r.mst, "rows": list(r.rows),
+         "reason": r.reason} for r in records
+    ])
+
+
+def read_source_table(directory: Path) -> list[SourceRecord]:
+    return [
+        SourceRecord(d["path"], d["sha256"], d["status"], d.get("mst", ""), (int(d["rows"][0]), int(d["rows"][1])),
+                     d.get("reason", ""))
+        for d in read_json(directory / FILES_FILE)
+    ]
 
 
 def verify_index(directory: Path) -> Manifest:

@@ -1,4 +1,8 @@
-"""The article store: SQLite with every statute version, article (부칙 included) and indexed chunk."""
+"""The article store: SQLite with every statute version and article (부칙 included).
+
+The chunk rows of the retrieval indexes are not here but in the index's chunk table (legal_rag.index_format):
+an incremental rebuild renumbers rows, and a SQLite table keyed by row would have to be rewritten whole.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from legal_rag.articles import Article, ArticleNumber, Chunk, Paragraph, Statute
+from legal_rag.articles import Article, ArticleNumber, Paragraph, Statute
 
 STORE_FILE = "articles.sqlite"
 
@@ -20,7 +24,7 @@ CREATE TABLE articles (
   title TEXT, text TEXT, chapter_path TEXT, paragraphs TEXT, amendments TEXT, deleted INTEGER,
   is_addendum INTEGER, ordinal INTEGER);
 CREATE INDEX articles_by_number ON articles(mst, main, sub);
-CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_id TEXT, piece INTEGER, text TEXT);
+CREATE INDEX articles_by_mst ON articles(mst);
 """
 
 
@@ -38,35 +42,50 @@ def _number_parts(number: str) -> tuple[int, int]:
         return -1, -1
 
 
-def write_store(path: Path, statutes: Iterable[tuple[Statute, Sequence[Article]]], chunks: Sequence[Chunk]) -> None:
+def write_store(path: Path, statutes: Iterable[tuple[Statute, Sequence[Article]]]) -> None:
+    """A new store with these statute versions and their articles."""
     con = sqlite3.connect(path)
     try:
         con.executescript(_SCHEMA)
-        for statute, articles in statutes:
-            row = statute.to_row()
-            con.execute(
-                "INSERT OR REPLACE INTO statutes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (row["mst"], row["law_id"], row["title"], statute.key, row["kind"], row["promulgated"],
-                 row["effective"], row["status"], row["source_url"], row["path"],
-                 json.dumps(row["ministries"], ensure_ascii=False), row["promulgation_no"],
-                 int(is_repeal_stub(articles))),
-            )
-            con.executemany(
-                "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (a.doc_id, a.mst, a.law_id, a.law_title, a.number, *_number_parts(a.number), a.title, a.text,
-                     json.dumps(a.chapter_path, ensure_ascii=False),
-                     json.dumps([[p.marker, p.text] for p in a.paragraphs], ensure_ascii=False),
-                     json.dumps(a.amendments, ensure_ascii=False), int(a.deleted), int(a.is_addendum), a.ordinal)
-                    for a in articles
-                ],
-            )
-        con.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?)", [(i, c.doc_id, c.piece, c.text) for i, c in enumerate(chunks)]
-        )
+        _insert(con, statutes)
         con.commit()
     finally:
         con.close()
+
+
+def update_store(path: Path, remove: Iterable[str], add: Iterable[tuple[Statute, Sequence[Article]]]) -> None:
+    """Drop the statute versions `remove` (법령MST) with their articles, then add `add`: one transaction."""
+    con = sqlite3.connect(path)
+    try:
+        gone = [(m,) for m in remove]
+        con.executemany("DELETE FROM articles WHERE mst=?", gone)
+        con.executemany("DELETE FROM statutes WHERE mst=?", gone)
+        _insert(con, add)
+        con.commit()
+    finally:
+        con.close()
+
+
+def _insert(con: sqlite3.Connection, statutes: Iterable[tuple[Statute, Sequence[Article]]]) -> None:
+    for statute, articles in statutes:
+        row = statute.to_row()
+        con.execute(
+            "INSERT OR REPLACE INTO statutes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (row["mst"], row["law_id"], row["title"], statute.key, row["kind"], row["promulgated"],
+             row["effective"], row["status"], row["source_url"], row["path"],
+             json.dumps(row["ministries"], ensure_ascii=False), row["promulgation_no"],
+             int(is_repeal_stub(articles))),
+        )
+        con.executemany(
+            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (a.doc_id, a.mst, a.law_id, a.law_title, a.number, *_number_parts(a.number), a.title, a.text,
+                 json.dumps(a.chapter_path, ensure_ascii=False),
+                 json.dumps([[p.marker, p.text] for p in a.paragraphs], ensure_ascii=False),
+                 json.dumps(a.amendments, ensure_ascii=False), int(a.deleted), int(a.is_addendum), a.ordinal)
+                for a in articles
+            ],
+        )
 
 
 def _statute(row: sqlite3.Row) -> Statute:
@@ -128,10 +147,3 @@ class ArticleStore:
     def articles_of(self, mst: str, include_addenda: bool = False) -> list[Article]:
         q = "SELECT * FROM articles WHERE mst=?" + ("" if include_addenda else " AND is_addendum=0")
         return [_article(r) for r in self._con.execute(q + " ORDER BY ordinal", (mst,))]
-
-    def chunk_doc_ids(self) -> list[str]:
-        return [r[0] for r in self._con.execute("SELECT doc_id FROM chunks ORDER BY row")]
-
-    def chunk_texts(self, rows: Sequence[int]) -> dict[int, str]:
-        q = f"SELECT row, text FROM chunks WHERE row IN ({','.join('?' * len(rows))})"
-        return {r[0]: r[1] for r in self._con.execute(q, list(rows))} if rows else {}

@@ -43,7 +43,7 @@ def corpus_store(law_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # ty
     assert len(reports) == 74
     assert not [r.error for r in reports if r.error]
     path = tmp_path_factory.mktemp("corpus_store") / "articles.sqlite"
-    write_store(path, [(r.statute, r.articles) for r in reports if r.statute], [])
+    write_store(path, [(r.statute, r.articles) for r in reports if r.statute])
     store = ArticleStore(path)
     yield store
     store.close()

@@ -393,9 +393,9 @@ def test_cli_exit_3_on_missing_or_tampered_index(service_index: ServiceIndex, tm
         code, _, err = _cli(cmd, "--index", str(tmp_path / "nothing-here"), *(["x"] if cmd != "serve" else []))
         assert code == 3 and "legal-rag ingest" in err, (cmd, err)
     bad = copy_index(service_index.index, tmp_path)
-    data = bytearray((bad / "bm25.npz").read_bytes())
+    data = bytearray((bad / "bm25_counts.npz").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (bad / "bm25.npz").write_bytes(bytes(data))
+    (bad / "bm25_counts.npz").write_bytes(bytes(data))
     for cmd in ("search", "ask", "serve"):
         code, _, err = _cli(cmd, "--index", str(bad), *(["x"] if cmd != "serve" else []))
         assert code == 3 and "legal-rag ingest" in err and "checksum" in err, (cmd, err)

@@ -389,7 +389,7 @@ def test_two_versions_of_one_law(law_dir: Path, tmp_path: Path) -> None:
     new_statute, new_articles = parse_statute_markdown(newer, "new.md")
     assert new_statute.law_id == old_statute.law_id and new_statute.mst == "999999"
     path = tmp_path / "two.sqlite"
-    write_store(path, [(old_statute, old_articles), (new_statute, new_articles)], [])
+    write_store(path, [(old_statute, old_articles), (new_statute, new_articles)])
     st = ArticleStore(path)
     try:
         cat = LawCatalog.from_statutes(st.statutes())

@@ -1,4 +1,4 @@
-"""FAISS dense index: exact and HNSW search agree, persistence is FAISS's own format, CPU/GPU placement."""
+"""FAISS dense index: exact, IVF and HNSW search agree, IVF updates reuse centroids, FAISS's own file format, CPU/GPU."""
 
 from __future__ import annotations
 
@@ -25,14 +25,15 @@ def vectors() -> np.ndarray:
     return unit_rows(3000, 48)
 
 
-def test_flat_and_hnsw_find_the_exact_vector(vectors: np.ndarray) -> None:
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_flat_and_approximate_indexes_find_the_exact_vector(vectors: np.ndarray, kind: str) -> None:
     flat = DenseIndex.build(vectors, kind="flat")
-    hnsw = DenseIndex.build(vectors, kind="hnsw")
-    assert (flat.kind, hnsw.kind) == ("flat", "hnsw")
-    assert len(flat) == len(hnsw) == len(vectors) and flat.dim == hnsw.dim == 48
+    approx = DenseIndex.build(vectors, kind=kind)
+    assert (flat.kind, approx.kind) == ("flat", kind)
+    assert len(flat) == len(approx) == len(vectors) and flat.dim == approx.dim == 48
     probe = np.arange(0, 3000, 7)
     fs, fr = flat.search(vectors[probe], 5)
-    hs, hr = hnsw.search(vectors[probe], 5)
+    hs, hr = approx.search(vectors[probe], 5)
     assert fr.shape == hr.shape == (len(probe), 5)
     assert np.array_equal(fr[:, 0], probe)
     assert np.array_equal(hr[:, 0], probe)
@@ -42,24 +43,50 @@ def test_flat_and_hnsw_find_the_exact_vector(vectors: np.ndarray) -> None:
     assert np.allclose(fs[0], vectors[fr[0]] @ vectors[probe[0]], atol=1e-5)
 
 
-def test_auto_kind_switches_to_hnsw_above_threshold(vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_kind_switches_to_ivf_above_threshold(vectors: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
     assert DenseIndex.build(vectors).kind == "flat"
-    monkeypatch.setattr(dense, "HNSW_THRESHOLD", 1000)
+    monkeypatch.setattr(dense, "IVF_THRESHOLD", 1000)
     index = DenseIndex.build(vectors)
-    assert index.kind == "hnsw"
-    assert isinstance(index.index, faiss.IndexHNSWFlat)
-    assert index.index.hnsw.efSearch == 128
+    assert index.kind == "ivf"
+    assert isinstance(index.index, faiss.IndexIVFFlat)
+    assert index.index.nlist == dense.ivf_lists(len(vectors)) == 128
+    assert index.index.nprobe == dense.IVF_NPROBE
     assert index.index.metric_type == faiss.METRIC_INNER_PRODUCT
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_every_kind_gives_back_its_vectors_in_row_order(vectors: np.ndarray) -> None:
+    for kind in ("flat", "hnsw", "ivf"):
+        assert np.array_equal(DenseIndex.build(vectors, kind=kind).vectors(), vectors), kind
+
+
+def test_ivf_update_reuses_centroids_and_assigns_only_new_vectors(vectors: np.ndarray) -> None:
+    """What an incremental ingest does: drop some rows, insert new ones, keep the trained centroids."""
+    base = DenseIndex.build(vectors[:2500], kind="ivf")
+    centroids, lists = base.ivf_state()
+    assert centroids.shape == (base.index.nlist, 48) and lists.shape == (2500,)
+    fresh = vectors[2500:]
+    kept = np.r_[0:1000, 1500:2500]  # rows 1000-1499 removed, 500 new rows inserted in their place
+    updated = DenseIndex.build(
+        np.concatenate([vectors[:1000], fresh, vectors[1500:2500]]), kind="ivf", centroids=centroids,
+        assignments=np.concatenate([lists[:1000], np.full(len(fresh), -1), lists[1500:2500]]),
+    )
+    new_centroids, new_lists = updated.ivf_state()
+    assert np.array_equal(new_centroids, centroids)
+    assert np.array_equal(np.concatenate([new_lists[:1000], new_lists[1500:]]), lists[kept])
+    # the new vectors went to their nearest centroid, as training-time assignment would put them
+    assert np.array_equal(new_lists[1000:1500], np.argmax(fresh @ centroids.T, axis=1))
+    s, r = updated.search(fresh[:20], 1)
+    assert np.array_equal(r[:, 0], np.arange(1000, 1020)) and np.allclose(s[:, 0], 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_save_load_is_a_faiss_file(vectors: np.ndarray, tmp_path: Path, kind: str) -> None:
     index = DenseIndex.build(vectors, kind=kind)
     assert index.save(tmp_path) == [INDEX_FILE]
     assert [p.name for p in tmp_path.iterdir()] == [INDEX_FILE]
     raw = (tmp_path / INDEX_FILE).read_bytes()
     assert not raw.startswith(b"\x80")  # a pickle stream starts with the PROTO opcode
-    assert raw[:4] in (b"IxFI", b"IHNf")  # FAISS fourcc: flat inner product / HNSW flat
+    assert raw[:4] in (b"IxFI", b"IHNf", b"IwFl")  # FAISS fourcc: flat inner product / HNSW flat / IVF flat
     loaded = DenseIndex.load(tmp_path, use_gpu=False)
     assert loaded.kind == kind and loaded.device == "cpu" and len(loaded) == len(vectors)
     q = vectors[:50]
@@ -68,6 +95,8 @@ def test_save_load_is_a_faiss_file(vectors: np.ndarray, tmp_path: Path, kind: st
     assert np.array_equal(r0, r1) and np.allclose(s0, s1)
     if kind == "hnsw":
         assert loaded.index.hnsw.efSearch == 128
+    if kind == "ivf":
+        assert loaded.index.nprobe == dense.IVF_NPROBE
 
 
 def test_load_places_on_gpu_only_when_faiss_has_one(vectors: np.ndarray, tmp_path: Path) -> None:
@@ -94,8 +123,10 @@ def test_search_edges(vectors: np.ndarray) -> None:
     assert rows.shape == (1, 5) and sorted(rows[0].tolist()) == [0, 1, 2, 3, 4]
     with pytest.raises(ValueError, match="dimension|차원|match"):
         index.search(np.ones((1, 7), dtype=np.float32), 3)
-    with pytest.raises(ValueError):
-        DenseIndex.build(vectors[:5], kind="ivf")
+    with pytest.raises(ValueError, match="unknown index kind"):
+        DenseIndex.build(vectors[:5], kind="ivfpq")
+    with pytest.raises(ValueError, match="train"):
+        DenseIndex.build(np.zeros((0, 48), dtype=np.float32), kind="ivf")
     empty = DenseIndex.build(np.zeros((0, 48), dtype=np.float32))
     s, r = empty.search(vectors[:2], 3)
     assert s.shape == r.shape == (2, 0)

@@ -15,7 +15,15 @@ import pytest
 
 from ingest.build import IngestError, IngestOptions, build_index
 from legal_rag.bm25 import BM25Index
-from legal_rag.index_format import IndexIntegrityError, Manifest, builds_dir, resolve_index, verify_index
+from legal_rag.index_format import (
+    IndexIntegrityError,
+    Manifest,
+    builds_dir,
+    read_chunk_table,
+    read_source_table,
+    resolve_index,
+    verify_index,
+)
 from legal_rag.store import STORE_FILE, ArticleStore
 from legal_rag.tokenizer import TOKENIZER_ID, tokenize
 
@@ -31,7 +39,7 @@ def small_corpus(tmp_path: Path, law_dir: Path) -> Path:
 
 
 def _opts(corpus: Path, out: Path, **kw) -> IngestOptions:
-    return IngestOptions(corpus=[corpus], out=out, embedder="none", progress=False, **kw)
+    return IngestOptions(corpus=[corpus], out=out, progress=False, **{"embedder": "none", **kw})
 
 
 def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> None:
@@ -40,14 +48,15 @@ def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> N
     assert out.is_symlink() and summary.statutes == 3
     manifest = verify_index(out)
     assert manifest.articles == summary.articles > 1200
-    assert set(manifest.checksums) == {"articles.sqlite", "bm25.npz", "bm25_vocab.json"}
+    assert set(manifest.checksums) == {"articles.sqlite", "bm25_counts.npz", "bm25_vocab.json", "chunks.json",
+                                       "files.json"}
     assert manifest.tokenizer == TOKENIZER_ID and manifest.embedder == {"id": "none"}
     store = ArticleStore(resolve_index(out) / STORE_FILE)
     titles = {s.title for s, _ in store.statutes()}
     assert titles == {"민법", "약관의 규제에 관한 법률", "약관의 규제에 관한 법률 시행령"}
     # BM25 finds 민법 제839조의2 by its number and by its words
     bm25 = BM25Index.load(resolve_index(out))
-    ids = store.chunk_doc_ids()
+    ids, _ = read_chunk_table(resolve_index(out))
     for query in ("제839조의2", "이혼한 자의 재산분할청구권"):
         assert ids[int(bm25.score(tokenize(query)).argmax())].endswith(":제839조의2")
     # 부칙 and 삭제 articles are in the store but not in the retrieval index
@@ -141,3 +150,112 @@ def test_killed_build_leaves_previous_index_loadable(small_corpus: Path, tmp_pat
     build_index(_opts(small_corpus, out))
     assert not partial.exists()
     assert json.loads((resolve_index(out) / "manifest.json").read_text(encoding="utf-8"))["statutes"] == 5
+
+
+# ---------------------------------------------------------------------------------------------- incremental
+
+
+def _index_contents(out: Path) -> dict:
+    """What a user of the index sees: chunk rows, BM25 scores, vectors, store rows, manifest counts."""
+    import sqlite3
+
+    import numpy as np
+
+    from legal_rag.dense import DenseIndex
+
+    d = resolve_index(out)
+    verify_index(out)
+    bm25 = BM25Index.load(d)
+    queries = ("이혼한 자의 재산분할청구권", "모든 사업자가 약관을 작성", "요양급여비용의 산정", "제839조의2")
+    con = sqlite3.connect(d / STORE_FILE)
+    rows = sorted(con.execute("SELECT doc_id, text, is_addendum FROM articles").fetchall())
+    statutes = sorted(r[0] for r in con.execute("SELECT title FROM statutes"))
+    con.close()
+    m = Manifest.read(d)
+    dense = DenseIndex.load(d, use_gpu=False) if (d / "dense.faiss").exists() else None
+    return {
+        "chunks": read_chunk_table(d),
+        "scores": [np.round(bm25.score(tokenize(q)), 5).tolist() for q in queries],
+        "vectors": None if dense is None else np.round(dense.vectors(), 5).tolist(),
+        "articles": rows,
+        "statutes": statutes,
+        "counts": (m.files, m.statutes, m.articles, m.addenda, m.chunks, m.skipped),
+    }
+
+
+def test_update_after_changes_equals_a_full_build(small_corpus: Path, tmp_path: Path, law_dir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from legal_rag import dense
+
+    monkeypatch.setattr(dense, "IVF_THRESHOLD", 500)  # exercise the IVF path on a small corpus
+    cache = tmp_path / "cache"
+    out = tmp_path / "index" / "inc"
+    first = build_index(_opts(small_corpus, out, embedder="kiwi-static", cache_dir=cache))
+    assert first.mode == "full" and first.fallback_reason == "no previous index"
+    base = dense.DenseIndex.load(resolve_index(out), use_gpu=False)
+    assert base.kind == "ivf"
+
+    law = small_corpus / "kr" / "약관의규제에관한법률" / "법률.md"
+    law.write_text(law.read_text(encoding="utf-8").replace("이 법은 사업자가", "이 법은 모든 사업자가"), encoding="utf-8")
+    (small_corpus / "kr" / "약관의규제에관한법률" / "시행령.md").unlink()
+    shutil.copytree(law_dir / "국민건강보험법", small_corpus / "kr" / "국민건강보험법")
+    update = build_index(_opts(small_corpus, out, embedder="kiwi-static", cache_dir=cache))
+    assert (update.mode, update.changed_files, update.removed_files) == ("incremental", 4, 1)
+    assert update.reused_files == 1  # 민법 carried over untouched
+    assert "국민건강보험법" in {s for s in _index_contents(out)["statutes"]}
+
+    full_out = tmp_path / "index" / "full"
+    full = build_index(_opts(small_corpus, full_out, embedder="kiwi-static", cache_dir=cache, full=True))
+    assert full.mode == "full" and (full.statutes, full.articles, full.chunks) == (
+        update.statutes, update.articles, update.chunks)
+    assert _index_contents(out) == _index_contents(full_out)
+    # The update kept the IVF centroids of the first build and only assigned the new vectors.
+    updated = dense.DenseIndex.load(resolve_index(out), use_gpu=False)
+    assert updated.kind == "ivf"
+    assert np_equal(updated.ivf_state()[0], base.ivf_state()[0])
+    # files.json: every file in path order, each indexed file's rows following the previous one's
+    records = read_source_table(resolve_index(out))
+    assert [r.path for r in records] == sorted(r.path for r in records)
+    indexed = [r for r in records if r.status == "indexed"]
+    assert indexed[0].rows[0] == 0 and indexed[-1].rows[1] == update.chunks
+    assert all(a.rows[1] == b.rows[0] for a, b in zip(indexed, indexed[1:], strict=False))
+
+
+def np_equal(a, b) -> bool:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return bool(np.array_equal(a, b))
+
+
+def test_unchanged_corpus_is_not_rebuilt(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    first = build_index(_opts(small_corpus, out))
+    again = build_index(_opts(small_corpus, out))
+    assert again.mode == "unchanged" and again.build_dir == first.build_dir
+    assert again.articles == first.articles and resolve_index(out) == Path(first.build_dir)
+
+
+def test_update_falls_back_to_a_full_build_when_it_cannot_be_exact(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    build_index(_opts(small_corpus, out))
+    # other options change every chunk
+    other = build_index(_opts(small_corpus, out, max_chars=800))
+    assert other.mode == "full" and "options changed" in other.fallback_reason
+    # a second copy of a statute version (same 법령MST): which copy wins is a full build's decision
+    copy = small_corpus / "kr" / "민법" / "복사본.md"
+    shutil.copy(small_corpus / "kr" / "민법" / "법률.md", copy)
+    dup = build_index(_opts(small_corpus, out, max_chars=800))
+    assert dup.mode == "full" and "법령MST" in dup.fallback_reason
+    assert [s["file"] for s in dup.skipped] == [str(copy.resolve())] and "중복" in dup.skipped[0]["reason"]
+
+
+def test_a_file_that_turns_malformed_is_reported_and_the_rest_kept(small_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index" / "default"
+    first = build_index(_opts(small_corpus, out))
+    bad = small_corpus / "kr" / "약관의규제에관한법률" / "시행령.md"
+    bad.write_text("---\n제목: [unterminated\n", encoding="utf-8")
+    update = build_index(_opts(small_corpus, out))
+    assert update.mode == "incremental" and [s["file"] for s in update.skipped] == [str(bad.resolve())]
+    assert update.statutes == first.statutes - 1
+    contents = _index_contents(out)
+    assert "약관의 규제에 관한 법률 시행령" not in contents["statutes"] and "민법" in contents["statutes"]

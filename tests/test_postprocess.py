@@ -27,7 +27,6 @@ from app.generation.prompt import build_prompt
 from app.schemas import Hit
 from ingest.markdown_source import parse_markdown_file
 from legal_rag.articles import ArticleNumber
-from legal_rag.chunking import chunk_articles
 from legal_rag.store import ArticleStore, write_store
 from legal_rag.versions import select_versions
 
@@ -107,13 +106,12 @@ def test_leading_trim_matches_clean_answer(text: str, cuts: list[int]) -> None:
 def store(law_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArticleStore]:
     """A real article store written by legal_rag.store from parsed shared-corpus files."""
     path = tmp_path_factory.mktemp("store") / "articles.sqlite"
-    statutes, chunks = [], []
+    statutes = []
     for rel in FILES:
         report = parse_markdown_file(law_dir / rel)
         assert report.statute is not None, report.error
         statutes.append((report.statute, report.articles))
-        chunks += chunk_articles(a for a in report.articles if not a.is_addendum)
-    write_store(path, statutes, chunks)
+    write_store(path, statutes)
     s = ArticleStore(path)
     yield s
     s.close()

@@ -161,14 +161,14 @@ def test_damaged_index_refuses_to_load_and_process_stays_up(service_index: Servi
                                                             damage: str) -> None:
     bad = copy_index(service_index.index, tmp_path)
     if damage == "flip-bm25":
-        _flip_byte(bad / "bm25.npz")
+        _flip_byte(bad / "bm25_counts.npz")
     elif damage == "truncate-store":
         from legal_rag.store import STORE_FILE
 
         store = bad / STORE_FILE
         store.write_bytes(store.read_bytes()[: store.stat().st_size // 2])
     elif damage == "delete-bm25":
-        (bad / "bm25.npz").unlink()
+        (bad / "bm25_counts.npz").unlink()
     else:
         bad = tmp_path / "missing"
     app = create_app(make_settings(bad, warmup=False))
@@ -184,7 +184,7 @@ def test_damaged_index_refuses_to_load_and_process_stays_up(service_index: Servi
         if damage in {"flip-bm25", "truncate-store"}:
             assert "checksum mismatch" in body["reason"]
         if damage == "delete-bm25":
-            assert "missing ['bm25.npz']" in body["reason"]
+            assert "missing ['bm25_counts.npz']" in body["reason"]
         # The process keeps serving: health, metrics, the form (with a notice), and clear 503s.
         assert c.get("/healthz").status_code == 200
         assert "legal_rag_index_ready 0" in c.get("/metrics").text
@@ -203,7 +203,7 @@ def test_reload_swaps_atomically_while_serving(service_index: ServiceIndex, tmp_
     manifest["build_id"] = "rebuilt-b"
     (b / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     bad = copy_index(service_index.index, tmp_path / "bad")
-    _flip_byte(bad / "bm25.npz")
+    _flip_byte(bad / "bm25_counts.npz")
     link = tmp_path / "default"
     link.symlink_to(a)
 

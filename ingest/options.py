@@ -1,0 +1,51 @@
+"""What an ingest run is asked to do and what it reports back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from legal_rag.chunking import DEFAULT_MAX_CHARS
+
+PARSER_VERSION = "md1-pdf1-ch2"
+
+
+class IngestError(RuntimeError):
+    """A failure that stops the build (nothing is published; the previous index stays)."""
+
+
+@dataclass
+class IngestOptions:
+    corpus: list[Path]
+    out: Path
+    embedder: str = "kiwi-static"  # "kiwi-static" (trained on the corpus), "none", or a sentence-transformers id/path
+    max_chars: int = DEFAULT_MAX_CHARS
+    cache_dir: Path | None = None
+    retrain_embedder: bool = False
+    embedder_pairs: int = 30000
+    progress: bool = True
+    title_boost: int = 2
+    full: bool = False  # rebuild everything even when the previous index could be updated in place
+
+    def build_options(self) -> dict[str, object]:
+        """The options that shape the index's content: an index built with other values cannot be updated."""
+        return {"max_chars": self.max_chars, "title_boost": self.title_boost, "parser": PARSER_VERSION}
+
+
+@dataclass
+class IngestSummary:
+    out: str
+    build_dir: str
+    files: int
+    statutes: int
+    articles: int
+    addenda: int
+    chunks: int
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    reused_files: int = 0
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    mode: str = "full"  # 'full', 'incremental' (previous index updated) or 'unchanged' (nothing to do)
+    changed_files: int = 0  # new or modified files (incremental)
+    removed_files: int = 0
+    fallback_reason: str = ""  # why an update could not be incremental

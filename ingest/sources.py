@@ -1,0 +1,231 @@
+"""Statute files in: discovery, content hashes, parsing, chunking, kiwi tokens, and the per-file cache.
+
+Work is cached per source file by content hash (parse, chunks, tokens), so a full rebuild re-parses and
+re-tokenises only the files it has not seen with the same parser and tokenizer options.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.options import IngestError, IngestOptions
+from legal_rag.articles import Article, Chunk, Paragraph, ParseReport, Statute
+from legal_rag.chunking import chunk_article
+from legal_rag.store import is_repeal_stub
+from legal_rag.tokenizer import tokenize_many
+
+SOURCE_SUFFIXES = {".md", ".pdf"}
+IGNORED_NAMES = {"README.md", "CONTRIBUTING.md", "CHANGELOG.md", "LICENSE.md"}
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def discover_files(paths: Iterable[Path]) -> list[Path]:
+    """Statute files under the given paths (a legalize-kr checkout is read from its kr/ folder)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+            continue
+        if not path.is_dir():
+            raise IngestError(f"corpus path not found: {path} / 코퍼스 경로가 없습니다")
+        root = path / "kr" if (path / "kr").is_dir() else path
+        found.extend(
+            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and p.name not in IGNORED_NAMES
+        )
+    return sorted(dict.fromkeys(p.resolve() for p in found))
+
+
+def corpus_snapshot(paths: Iterable[Path]) -> str:
+    """The corpus version: legalize-kr's SNAPSHOT file, else the git HEAD of a checkout, else 'unversioned'."""
+    for path in paths:
+        base = path if path.is_dir() else path.parent
+        for candidate in (base, *base.parents[:3]):
+            snap = candidate / "SNAPSHOT"
+            if snap.is_file():
+                return snap.read_text(encoding="utf-8").strip()
+            if (candidate / ".git").exists():
+                try:
+                    out = subprocess.run(["git", "-C", str(candidate), "rev-parse", "HEAD"], capture_output=True,
+                                         text=True, timeout=10, check=True)
+                    return out.stdout.strip()
+                except (OSError, subprocess.SubprocessError):
+                    break
+    return "unversioned"
+
+
+# ---------------------------------------------------------------------------------------------- per-file cache
+
+
+def _article_to_json(a: Article) -> dict[str, Any]:
+    d = asdict(a)
+    d["paragraphs"] = [[p.marker, p.text] for p in a.paragraphs]
+    return d
+
+
+def _article_from_json(d: dict[str, Any]) -> Article:
+    d = dict(d)
+    d["paragraphs"] = tuple(Paragraph(m, t) for m, t in d["paragraphs"])
+    d["chapter_path"] = tuple(d["chapter_path"])
+    d["amendments"] = tuple(d["amendments"])
+    return Article(**d)
+
+
+@dataclass
+class ParsedFile:
+    """Everything derived from one source file; cached as gzip JSON by content hash."""
+
+    path: str
+    statute: Statute
+    articles: list[Article]
+    chunks: list[Chunk]  # only chunks that go into the retrieval indexes
+    tokens: list[list[str]]
+    digest: str = ""  # sha256 of the file's bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "statute": self.statute.to_row(),
+            "articles": [_article_to_json(a) for a in self.articles],
+            "chunks": [[c.doc_id, c.piece, c.text] for c in self.chunks],
+            "tokens": self.tokens,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], path: str) -> ParsedFile:
+        statute = Statute.from_row({**d["statute"], "path": path})
+        return cls(
+            path=path,
+            statute=statute,
+            articles=[_article_from_json(a) for a in d["articles"]],
+            chunks=[Chunk(doc_id, piece, text) for doc_id, piece, text in d["chunks"]],
+            tokens=[[sys.intern(t) for t in doc] for doc in d["tokens"]],
+        )
+
+
+def parse_source(path: Path) -> ParseReport:
+    if path.suffix.lower() == ".pdf":
+        from ingest.pdf_source import parse_pdf_file
+
+        return parse_pdf_file(path)
+    from ingest.markdown_source import parse_markdown_file
+
+    return parse_markdown_file(path)
+
+
+def indexable_chunks(articles: Sequence[Article], max_chars: int) -> list[Chunk]:
+    """Chunks for retrieval: main articles only (부칙 and 삭제 stay in the store), repeal stubs left out."""
+    if is_repeal_stub(articles):
+        return []
+    return [c for a in articles if not a.is_addendum and not a.deleted for c in chunk_article(a, max_chars)]
+
+
+_CHAPTER_NUMBER_RE = re.compile(r"제\d+[편장절관](?:의\d+)?")
+
+
+def chunk_index_text(chunk: Chunk, article: Article, title_boost: int) -> str:
+    """Text that BM25 sees: the chunk, the article title repeated to weight that field, and the names of the
+    편/장/절/관 it sits in (their topic words, e.g. 친생자 for 제844조, without the numbering)."""
+    chapters = _CHAPTER_NUMBER_RE.sub("", " ".join(article.chapter_path))
+    # The article's own number rides with its title so that `제839조의2` ranks 제839조의2 above articles that
+    # merely refer to it.
+    return chunk.text + ("\n" + article.number + " " + article.title) * title_boost + "\n" + chapters
+
+
+class FileCache:
+    def __init__(self, directory: Path | None, key_extra: str) -> None:
+        self.directory = directory
+        self.key_extra = key_extra
+        if directory:
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def key(self, digest: str) -> str:
+        """Cache key of a file with content hash `digest` under this build's parser/tokenizer options."""
+        return hashlib.sha256((digest + "|" + self.key_extra).encode()).hexdigest()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if not self.directory:
+            return None
+        path = self.directory / f"{key}.json.gz"
+        if not path.is_file():
+            return None
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                return json.load(f)  # type: ignore[no-any-return]
+        except (OSError, ValueError):
+            return None  # a damaged cache entry is recomputed, never trusted
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        if not self.directory:
+            return
+        tmp = self.directory / f".{key}.{os.getpid()}.tmp"
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as f:
+            json.dump(value, f, ensure_ascii=False)
+        os.replace(tmp, self.directory / f"{key}.json.gz")
+
+
+def _progress(iterable: Iterable[Any], enabled: bool, **kw: Any) -> Iterable[Any]:
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, **kw)
+
+
+def load_sources(
+    files: Sequence[Path], cache: FileCache, opts: IngestOptions
+) -> tuple[list[ParsedFile], list[dict[str, str]], int]:
+    """Parse (or reuse) every file; tokenise new chunks in batches across files for kiwi's worker threads."""
+    parsed: list[ParsedFile] = []
+    skipped: list[dict[str, str]] = []
+    pending: list[tuple[ParsedFile, str]] = []
+    reused = 0
+    for path in _progress(files, opts.progress, desc="parse", unit="file"):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            skipped.append({"file": str(path), "reason": f"unreadable / 읽을 수 없음: {exc}", "sha256": ""})
+            continue
+        digest = content_digest(data)
+        key = cache.key(digest)
+        hit = cache.get(key)
+        if hit is not None:
+            pf = ParsedFile.from_json(hit, str(path))
+            pf.digest = digest
+            parsed.append(pf)
+            reused += 1
+            continue
+        report = parse_source(path)
+        if report.error or report.statute is None:
+            skipped.append({"file": str(path), "reason": report.error or "no statute / 법령 정보 없음",
+                            "sha256": digest})
+            continue
+        chunks = indexable_chunks(report.articles, opts.max_chars)
+        pf = ParsedFile(str(path), report.statute, report.articles, chunks, [], digest)
+        parsed.append(pf)
+        pending.append((pf, key))
+    _tokenize_pending(pending, cache, opts)
+    return parsed, skipped, reused
+
+
+def _tokenize_pending(pending: list[tuple[ParsedFile, str]], cache: FileCache, opts: IngestOptions) -> None:
+    by_doc = {a.doc_id: a for pf, _ in pending for a in pf.articles}
+    texts = [chunk_index_text(c, by_doc[c.doc_id], opts.title_boost) for pf, _ in pending for c in pf.chunks]
+    if not texts:
+        return
+    tokens_iter = iter(tokenize_many(_progress(texts, opts.progress, desc="tokenize", unit="chunk")))
+    for pf, key in pending:
+        pf.tokens = [next(tokens_iter) for _ in pf.chunks]
+        cache.put(key, pf.to_json())
