@@ -21,6 +21,11 @@ _PARAGRAPH_RE = re.compile(rf"^\*\*([{CIRCLED}])\*\*\s*(.*)$")
 _NOTE_RE = re.compile(r"<[^<>]*(?:개정|신설|전문개정|제목개정|본조|이동|종전|시행일|삭제)[^<>]*>")
 _DELETED_RE = re.compile(r"^삭제\s*(?:<[^<>]*>\s*)*$")
 _MD_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+# A division below 관 written as a bold line rather than a heading: 민법 제4편 제3관's `**제1항 협의상 파양**`,
+# 산업안전보건기준에관한규칙's `**제1속 굴착면의 기울기 등**`. A bold sentence such as `**제1항의 매수원을 …**`
+# is body text: the number must be followed by a space and a title.
+_BOLD_DIVISION_RE = re.compile(r"^\*\*(제\s*\d+\s*[항속](?:의\d+)?\s+[^*]+?)\*\*\s*$")
+_BOLD_DIVISION_LEVEL = 4.5  # between #### 관 and ##### articles
 _ADDENDUM_START_RE = re.compile(r"^부칙\s*(?:\([^)]*\))?\s*<[^<>]*>")
 
 
@@ -192,7 +197,7 @@ def _parse_addenda(lines: list[str], statute: Statute, start_ordinal: int) -> li
 def parse_statute_body(body: str, statute: Statute) -> list[Article]:
     """Parse the Markdown body of one statute into main articles followed by 부칙 blocks."""
     articles: list[Article] = []
-    chapters: dict[int, str] = {}
+    chapters: dict[float, str] = {}
     current: _ArticleBuilder | None = None
     lines = body.splitlines()
     addenda_from: int | None = None
@@ -205,6 +210,13 @@ def parse_statute_body(body: str, statute: Statute) -> list[Article]:
             current = None
 
     for idx, raw in enumerate(lines):
+        division = _BOLD_DIVISION_RE.match(raw.strip())
+        if division:
+            flush()
+            for k in [k for k in chapters if k >= _BOLD_DIVISION_LEVEL]:
+                del chapters[k]
+            chapters[_BOLD_DIVISION_LEVEL] = _clean_chapter(division.group(1))
+            continue
         h = _HEADING_RE.match(raw)
         if h:
             level, text = len(h.group(1)), h.group(2)

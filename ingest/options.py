@@ -7,7 +7,7 @@ from pathlib import Path
 
 from legal_rag.chunking import DEFAULT_MAX_CHARS
 
-PARSER_VERSION = "md1-pdf1-ch2"
+PARSER_VERSION = "md2-pdf1-ch2"  # md2: bold 항/속 divisions are chapter headings
 
 
 class IngestError(RuntimeError):

@@ -66,6 +66,9 @@ _CHAPTER_CITATION_RE = re.compile(r"^\S+\s+(?:및|또는|부터|내지|와|과|�
 # a 부칙 label, possibly wrapped before its `<제N호,…>` part: `부칙(… 일부개정령) <제117호,2014.12.31>`
 _ADDENDUM_LABEL_RE = re.compile(r"^부칙\s*(?:\(|<)")
 _CHAPTER_LEVEL = {"편": 1, "장": 2, "절": 3, "관": 4}  # the heading depth legalize-kr gives each unit
+# A division below 관 (민법's `제1항 협의상 파양`, `제1속 …` in 산업안전보건기준에관한규칙): short, no sentence end,
+# and directly followed by an article heading, which a wrapped `제1항 각 호의 …` line never is.
+_DIVISION_RE = re.compile(r"^제\s*(\d+)\s*(?:항|속)\s+[^.]{1,40}$")
 _ARTICLE_RE = re.compile(r"^제(\d+)조(?:의(\d+))?")
 _ADDENDUM_ARTICLE_RE = re.compile(r"^제(\d+)조(?:의(\d+))?\s?(?=\()")
 _ENUM_RES = (  # (kind, regex) from shallow to deep; group 1 the number or syllable, group 2 the 의M part
@@ -280,6 +283,7 @@ class _Joiner:
         self.last_addendum_article = 0
         self.enum: dict[str, tuple[int, int]] = {}  # kind -> (value, 의M part) last seen
         self.chapters: dict[int, tuple[int, int]] = {}  # level (편 1 … 관 4) -> last (N, 의M)
+        self.division: int | None = None  # last 제N항/제N속 division number under the current chapter
 
     def _start(self, kind: str, text: str) -> None:
         self.out.append([kind, text])
@@ -342,6 +346,10 @@ class _Joiner:
             self._reset_enum()
             self._start("chapter", line)
             return
+        if self._division(index, line):
+            self._reset_enum()
+            self._start("division", line)
+            return
         if index in self.headings:
             self._reset_enum()
             self._start("article", line)
@@ -387,9 +395,20 @@ class _Joiner:
             ok = (n == last[0] + 1 and sub == 0) or (n == last[0] and sub > last[1])
         if ok:
             self.chapters[level] = (n, sub)
+            self.division = None
             for deeper in [k for k in self.chapters if k > level]:
                 del self.chapters[deeper]
         return ok
+
+    def _division(self, index: int, line: str) -> bool:
+        m = _DIVISION_RE.match(line)
+        if not m or index + 1 not in self.headings:
+            return False
+        n = int(m.group(1))
+        if n != (1 if self.division is None else self.division + 1):
+            return False
+        self.division = n
+        return True
 
     def _feed_addenda(self, line: str) -> None:
         if _ADDENDUM_LABEL_RE.match(line):
@@ -437,12 +456,14 @@ def _to_markdown(logical: list[list[str]]) -> str:
             if kind == "addenda":
                 continue
         if not started:
-            if kind not in ("chapter", "article"):
+            if kind not in ("chapter", "division", "article"):
                 continue
             started = True
         if kind == "chapter":
             unit = CHAPTER_RE.match(text).group(2)  # type: ignore[union-attr]
             out.append("#" * _CHAPTER_LEVEL[unit] + " " + _md_escape(text))
+        elif kind == "division":
+            out.append(f"**{_md_escape(text)}**")  # the Markdown parser's bold division line
         elif kind == "article":
             number, title, rest, _ = _split_article_line(text)  # type: ignore[misc]
             out.append(f"##### {number.label}" + (f" ({_md_escape(title)})" if title else ""))

@@ -36,6 +36,20 @@ def test_health_insurance_article_44_items_and_amendment_notes(law_dir: Path) ->
     assert "\\." not in a.text
 
 
+def test_bold_division_lines_are_chapters_not_article_text(law_dir: Path) -> None:
+    """민법 제4편 제3관 divides into `**제1항 협의상 파양**` / `**제2항 재판상 파양**` (bold lines, not headings)."""
+    report = parse_markdown_file(law_dir / "민법/법률.md")
+    by_number = {a.number: a for a in report.articles if not a.is_addendum}
+    base = ("제4편 친족", "제4장 부모와 자", "제2절 양자(養子)", "제3관 파양(罷養)")
+    assert by_number["제898조"].chapter_path == (*base, "제1항 협의상 파양")
+    assert by_number["제904조"].chapter_path == (*base, "제1항 협의상 파양")
+    assert "재판상 파양" not in by_number["제904조"].text  # the next division's line is not glued to the article
+    assert by_number["제904조"].text.endswith("제878조를 준용한다.")
+    assert by_number["제905조"].chapter_path == (*base, "제2항 재판상 파양")
+    # the next 관 closes the division
+    assert by_number["제908조의2"].chapter_path == base[:3] + ("제4관 친양자",)
+
+
 def test_article_with_branch_number(law_dir: Path) -> None:
     _, a = _article(law_dir, "민법/법률.md", "제839조의2")
     assert a.title == "재산분할청구권"
