@@ -7,7 +7,7 @@ from pathlib import Path
 
 from legal_rag.chunking import DEFAULT_MAX_CHARS
 
-PARSER_VERSION = "md2-pdf1-ch2"  # md2: bold 항/속 divisions are chapter headings
+PARSER_VERSION = "md2-pdf1-ch3"  # md2: bold 항/속 divisions are chapter headings; ch3: fields tokenised apart
 
 
 class IngestError(RuntimeError):
