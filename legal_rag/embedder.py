@@ -427,7 +427,7 @@ def _build_st_model(vocab_tokens: list[str], weights: np.ndarray) -> Any:
     try:
         from sentence_transformers.sentence_transformer.modules import StaticEmbedding
     except ImportError:  # sentence-transformers < 5.x layout
-        from sentence_transformers.models import StaticEmbedding
+        from sentence_transformers.models import StaticEmbedding  # type: ignore[no-redef]
 
     vocab = {tok: i for i, tok in enumerate(vocab_tokens)}
     tokenizer = Tokenizer(WordLevel(vocab=vocab, unk_token=UNK))
@@ -613,7 +613,7 @@ def train_static_embedder(
     try:
         from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     except ImportError:  # sentence-transformers < 5.x layout
-        from sentence_transformers.losses import MultipleNegativesRankingLoss
+        from sentence_transformers.losses import MultipleNegativesRankingLoss  # type: ignore[no-redef]
 
     if not texts_tokens:
         raise ValueError("no texts to learn a vocabulary from / 어휘를 학습할 텍스트가 없습니다")
