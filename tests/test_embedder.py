@@ -287,3 +287,127 @@ def test_generalises_to_held_out_titles(corpus: Corpus, lsa_only: KiwiStaticEmbe
 
     acc, base = top10(model), top10(lsa_only)
     assert acc > 0.5 and acc > base
+
+
+# ---------------------------------------------------------------------------------------------- torch-free side
+
+
+def _st_reference(directory: Path, prepared: list[str]) -> np.ndarray:
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
+    return st.encode(prepared, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def test_numpy_encoder_matches_sentence_transformers(
+    trained: KiwiStaticEmbedder, corpus: Corpus, tmp_path: Path
+) -> None:
+    # Real article bodies and title lines, loaded back from disk: the numpy mean of token vectors is what the
+    # StaticEmbedding (EmbeddingBag mean + normalize) of the saved directory computes.
+    trained.save(tmp_path / "emb")
+    loaded = KiwiStaticEmbedder.load(tmp_path / "emb")
+    assert loaded._model is None  # nothing built with torch
+    titles = tokenize_many([f"{a.law_title} {a.title}" for a in corpus.live[:200] if a.title])
+    token_lists = corpus.body_tokens[:300] + titles
+    prepared = [loaded.prepare(t) for t in token_lists]
+    assert all(prepared) and len({len(p.split()) for p in prepared}) > 50
+    ours = loaded.encode_tokens(token_lists)
+    reference = _st_reference(tmp_path / "emb", prepared)
+    assert ours.dtype == np.float32 and ours.shape == reference.shape
+    assert np.abs(ours - reference).max() < 1e-5
+    assert np.abs(trained.encode_tokens(token_lists) - ours).max() < 1e-6
+
+
+def test_numpy_encoder_filters_tokens_like_prepare(tmp_path: Path) -> None:
+    # Duplicates count, [UNK] and unknown tokens are dropped, whitespace inside a token becomes "_".
+    vocab = {"[UNK]": 0, "근로_기준/NNG": 1, "해고/NNG": 2, "예고/NNG": 3}
+    weights = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32)
+    emb = KiwiStaticEmbedder(vocab, weights, {"type": "kiwi-static", "tokenizer": TOKENIZER_ID})
+    texts = [
+        ["근로 기준/NNG", "해고/NNG", "해고/NNG", "[UNK]", "모름/NNG"],
+        ["예고/NNG"],
+        ["모름/NNG", "[UNK]"],
+        [],
+    ]
+    vecs = emb.encode_tokens(texts)
+    expected = weights[1] + 2 * weights[2]
+    assert np.allclose(vecs[0], expected / np.linalg.norm(expected), atol=1e-6)
+    assert not vecs[2].any() and not vecs[3].any()
+    assert emb.prepare(texts[0]) == "근로_기준/NNG 해고/NNG 해고/NNG"
+    emb.save(tmp_path / "toy")
+    reference = _st_reference(tmp_path / "toy", [emb.prepare(t) for t in texts[:2]])
+    assert np.abs(vecs[:2] - reference).max() < 1e-6
+
+
+def test_count_matrix_path_equals_encode_tokens(trained: KiwiStaticEmbedder, corpus: Corpus) -> None:
+    from scipy import sparse
+
+    token_lists = corpus.body_tokens[:400]
+    # Another vocabulary, as BM25 builds it: every token (known to the embedder or not), columns in its own order.
+    other: dict[str, int] = {}
+    for toks in token_lists:
+        for t in toks:
+            other.setdefault(t, len(other))
+    order = np.random.default_rng(0).permutation(len(other))
+    other = {t: int(order[i]) for t, i in other.items()}
+    rows = [r for r, toks in enumerate(token_lists) for _ in toks]
+    cols = [other[t] for toks in token_lists for t in toks]
+    counts = sparse.csc_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(token_lists), len(other)))
+    assert len(other) > len(set(trained.vocab) & set(other))  # some columns are unknown to the embedder
+    via_counts = trained.encode_count_matrix(counts, other)
+    assert via_counts.dtype == np.float32
+    assert np.abs(via_counts - trained.encode_tokens(token_lists)).max() < 1e-6
+    colmap = trained.column_map(other)
+    assert colmap[other["근로자/NNG"]] == trained.vocab["근로자/NNG"]
+
+
+def test_inference_never_imports_torch(trained: KiwiStaticEmbedder, corpus: Corpus, tmp_path: Path) -> None:
+    trained.save(tmp_path / "emb")
+    token_lists = corpus.body_tokens[:50]
+    np.save(tmp_path / "expected.npy", trained.encode_tokens(token_lists))
+    (tmp_path / "tokens.json").write_text(json.dumps(token_lists, ensure_ascii=False), encoding="utf-8")
+    script = f"""
+import json, sys
+import numpy as np
+from legal_rag.embedder import load_embedder
+emb = load_embedder({str(tmp_path / "emb")!r})
+tokens = json.loads(open({str(tmp_path / "tokens.json")!r}, encoding="utf-8").read())
+got = emb.encode_tokens(tokens)
+assert np.abs(got - np.load({str(tmp_path / "expected.npy")!r})).max() < 1e-6
+assert emb.encode(["근로자의 해고 예고"]).shape == (1, emb.dim)
+emb.save({str(tmp_path / "copy")!r})
+heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
+assert not heavy, heavy
+print("OK", emb.id)
+"""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**__import__("os").environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=repo, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["OK", trained.id]
+    # The copy a loaded embedder saves without torch is still a plain sentence-transformers directory.
+    copy = load_embedder(str(tmp_path / "copy"))
+    assert isinstance(copy, KiwiStaticEmbedder) and copy.id == trained.id
+    prepared = [trained.prepare(t) for t in token_lists]
+    assert np.abs(_st_reference(tmp_path / "copy", prepared) - trained.encode_tokens(token_lists)).max() < 1e-5
+
+
+def test_randomized_svd_matches_arpack(corpus: Corpus) -> None:
+    from legal_rag.embedder import _arpack_svd, _corpus_vocabulary, _randomized_svd, _tfidf
+
+    vocab_tokens, tf = _corpus_vocabulary(corpus.body_tokens, 2, 200_000)
+    x, _ = _tfidf(tf, 0)
+    s_ref, vt_ref = _arpack_svd(x, DIM, 0)
+    s, vt = _randomized_svd(x, DIM, 0)
+    assert np.all(np.diff(s) <= 0)
+    # Leading values to 1e-4; the flat tail converges slowest (a few % after 3 iterations), never above.
+    rel = np.abs(s - s_ref) / s_ref
+    assert rel[:10].max() < 1e-3 and rel.max() < 0.1
+    assert np.all(s <= s_ref * (1 + 1e-6))
+    # The leading singular vectors agree up to sign.
+    assert np.abs(np.einsum("ij,ij->i", vt[:10], vt_ref[:10])).min() > 0.99
+    s2, vt2 = _randomized_svd(x, DIM, 0)
+    assert np.array_equal(s, s2) and np.array_equal(vt, vt2)
