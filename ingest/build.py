@@ -162,8 +162,7 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
         if model is not None:
             from legal_rag.dense import DenseIndex
 
-            vectors = encode_chunks(model, [tk for pf in parsed for tk in pf.tokens], [c.text for c in chunks],
-                                    opts.progress)
+            vectors = encode_chunks(model, counts, [c.text for c in chunks], opts.progress)
             t = stage("encode", t)
             dense = DenseIndex.build(vectors)
             dense.save(build)

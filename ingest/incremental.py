@@ -188,8 +188,7 @@ def update_index(
             t = stage("embedder", t)
             from legal_rag.dense import DenseIndex
 
-            new_vectors = encode_chunks(model, [tk for pf in new_rows for tk in pf.tokens],
-                                        [c.text for c in new_chunks], opts.progress)
+            new_vectors = encode_chunks(model, fresh, [c.text for c in new_chunks], opts.progress)
             t = stage("encode", t)
             dense = _update_dense(DenseIndex.load(previous, use_gpu=False), new_vectors, segments)
             dense.save(build)
