@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from app.query_expansion import expand_query
 from app.retrieval import HybridRetriever, IndexBundle, RetrievalConfig, ScoredArticle
@@ -126,7 +126,7 @@ class Engine:
 
     def _citation(self, rc: ResolvedCitation, hit: Hit | None) -> Citation:
         ref = rc.ref
-        status = "resolved" if rc.status == "found" else "not_found"
+        status: Literal["resolved", "not_found"] = "resolved" if rc.status == "found" else "not_found"
         return Citation(
             raw=ref.raw, law=ref.law, article=ref.article.label if ref.article else None, detail=ref.detail,
             status=status, doc_id=rc.doc_id, message=rc.message, suggestions=list(rc.suggestions), hit=hit,

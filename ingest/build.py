@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from ingest import incremental
 from ingest.options import IngestError, IngestOptions, IngestSummary
-from ingest.output import finish, new_build, write_tables
+from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
@@ -52,14 +51,14 @@ def _embedder_for_build(
     from legal_rag import embedder as emb
 
     if opts.embedder != "kiwi-static":
-        model = emb.load_embedder(opts.embedder)
-        return model, {"id": model.id, "dim": model.dim, "source": opts.embedder}
+        neural = emb.load_embedder(opts.embedder)
+        return neural, {"id": neural.id, "dim": neural.dim, "source": opts.embedder}
     # The trained embedder is cached per tokenizer version and reused by later builds of a changed corpus.
     cached = (cache_dir / f"embedder-kiwi-static-{TOKENIZER_ID}") if cache_dir else None
-    model = None
+    model: emb.KiwiStaticEmbedder | None = None
     if cached and (cached / "legal_rag_embedder.json").is_file() and not opts.retrain_embedder:
         try:
-            model = emb.load_embedder(str(cached))
+            model = emb.KiwiStaticEmbedder.load(cached)
         except (ValueError, OSError) as exc:  # a damaged or incompatible cache is retrained, never trusted
             log.warning("cached embedder unusable (%s); retraining", exc)
     if model is None:
@@ -116,26 +115,16 @@ def build_index(opts: IngestOptions, on_stage: Callable[[str], None] | None = No
 def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
                on_stage: Callable[[str], None] | None = None) -> IngestSummary:
     """Parse every file (reusing cached per-file work) and build every artifact from scratch."""
-    t0 = time.perf_counter()
-    stages: dict[str, float] = {}
-
-    def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(now - since, 3)
-        if on_stage:
-            on_stage(name)
-        return now
-
-    t = time.perf_counter()
+    stage = StageTimer(on_stage)
     parsed, skipped_files, reused = load_sources(files, cache, opts)
-    t = stage("parse+tokenize", t)
+    stage("parse+tokenize")
     records = [SourceRecord(s["file"], s.get("sha256", ""), "skipped", reason=s["reason"]) for s in skipped_files]
     # One statute version (법령MST) once, even when it is reachable from two corpus paths.
     unique: dict[str, ParsedFile] = {}
     for pf in parsed:
         if pf.statute.mst in unique:
             reason = f"duplicate of {unique[pf.statute.mst].path} (법령MST {pf.statute.mst}) / 중복 파일"
-            records.append(SourceRecord(pf.path, pf.digest, "duplicate", pf.statute.mst, reason=reason))
+            records.append(SourceRecord(pf.path, pf.digest, "duplicate", pf.statute.mst, reason=reason, stamp=pf.stamp))
             continue
         unique[pf.statute.mst] = pf
     parsed = list(unique.values())
@@ -144,7 +133,8 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
                           + "; ".join(f"{r.path}: {r.reason}" for r in records[:5]))
     row = 0
     for pf in parsed:
-        records.append(SourceRecord(pf.path, pf.digest, "indexed", pf.statute.mst, (row, row + len(pf.chunks))))
+        records.append(SourceRecord(pf.path, pf.digest, "indexed", pf.statute.mst, (row, row + len(pf.chunks)),
+                                    stamp=pf.stamp))
         row += len(pf.chunks)
     records.sort(key=lambda r: r.path)
     skipped = [{"file": r.path, "reason": r.reason} for r in records if r.status != "indexed"]
@@ -152,29 +142,30 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
     with new_build(opts.out) as build:
         chunks = [c for pf in parsed for c in pf.chunks]
         write_store(build / STORE_FILE, ((pf.statute, pf.articles) for pf in parsed))
-        t = stage("store", t)
+        stage("store")
         counts = BM25Counts.from_tokens([tok for pf in parsed for tok in pf.tokens])
         write_tables(build, counts, [c.doc_id for c in chunks], [c.piece for c in chunks], records)
-        t = stage("bm25", t)
+        stage("bm25")
         model, embedder_info = _embedder_for_build(opts, parsed, default_cache_dir(opts), build)
-        t = stage("embedder", t)
+        stage("embedder")
         dense_info: dict[str, Any] = {"kind": "none"}
         if model is not None:
             from legal_rag.dense import DenseIndex
 
             vectors = encode_chunks(model, counts, [c.text for c in chunks], opts.progress)
-            t = stage("encode", t)
+            stage("encode")
             dense = DenseIndex.build(vectors)
             dense.save(build)
             dense_info = {"kind": dense.kind, "dim": int(vectors.shape[1]), "vectors": int(vectors.shape[0])}
-            t = stage("dense", t)
+            stage("dense")
         n_articles = sum(1 for pf in parsed for a in pf.articles if not a.is_addendum)
         n_addenda = sum(1 for pf in parsed for a in pf.articles if a.is_addendum)
         finish(build, opts, files=len(files), statutes=len(parsed), articles=n_articles, addenda=n_addenda,
-               chunks=len(chunks), skipped=skipped, embedder=embedder_info, dense=dense_info, started=t0)
-        stage("publish", t)
+               chunks=len(chunks), skipped=skipped, embedder=embedder_info, dense=dense_info,
+               started=stage.started)
+        stage("publish")
     return IngestSummary(
         out=str(opts.out), build_dir=str(build), files=len(files), statutes=len(parsed), articles=n_articles,
         addenda=n_addenda, chunks=len(chunks), skipped=skipped, reused_files=reused,
-        seconds=round(time.perf_counter() - t0, 2), stages=stages,
+        seconds=stage.total(), stages=stage.stages,
     )

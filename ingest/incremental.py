@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from ingest.options import IngestOptions, IngestSummary
-from ingest.output import finish, new_build, write_tables
-from ingest.sources import FileCache, ParsedFile, content_digest, load_sources
+from ingest.output import StageTimer, finish, new_build, write_tables
+from ingest.sources import FileCache, ParsedFile, content_digest, file_stamp, load_sources
 from ingest.vectors import encode_chunks
+from legal_rag.articles import Chunk
 from legal_rag.bm25 import BM25Counts
 from legal_rag.index_format import (
     EMBEDDER_DIR,
@@ -48,7 +48,7 @@ from legal_rag.index_format import (
     resolve_index,
 )
 from legal_rag.store import STORE_FILE, update_store
-from legal_rag.tokenizer import TOKENIZER_ID
+from legal_rag.tokenizer import TOKENIZER_ID, warm_up_in_background
 
 log = logging.getLogger(__name__)
 
@@ -67,147 +67,205 @@ class Segment:
     end: int
 
 
+@dataclass
+class Previous:
+    """The published build an update starts from."""
+
+    directory: Path
+    manifest: Manifest
+    records: dict[str, SourceRecord]  # by path
+
+
+@dataclass
+class Changes:
+    digests: dict[str, str]  # every current file -> sha256 ('' when unreadable)
+    changed: list[Path]  # new or modified (or unreadable) files
+    removed: list[SourceRecord]  # files of the previous build that are gone
+    stamps: dict[str, tuple[int, int]]  # (size, mtime_ns) of every current file
+
+    @property
+    def replaced(self) -> set[str]:
+        return {str(p) for p in self.changed} | {r.path for r in self.removed}
+
+
+@dataclass
+class Layout:
+    """The new build's rows in file-path order, as runs of previous rows and rows of the re-parsed files."""
+
+    records: list[SourceRecord]
+    segments: list[Segment]
+    new_files: list[ParsedFile]  # indexed re-parsed files, in row order
+    rows: int
+
+
 def update_index(
     opts: IngestOptions, files: list[Path], cache: FileCache, on_stage: Callable[[str], None] | None = None
 ) -> IngestSummary | str:
     """Update the index at opts.out for the changed files; return the summary, or why a full build is needed."""
-    t0 = time.perf_counter()
-    stages: dict[str, float] = {}
-
-    def stage(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages[name] = round(now - since, 3)
-        if on_stage:
-            on_stage(name)
-        return now
-
-    if opts.full:
-        return "--full asked for a full build"
-    previous = resolve_index(opts.out) if opts.out.exists() else None
-    if previous is None:
-        return "no previous index"
-    try:
-        manifest = Manifest.read(previous)
-    except IndexIntegrityError as exc:
-        return f"previous index unreadable: {exc}"
-    why = _incompatible(manifest, previous, opts)
+    stage = StageTimer(on_stage)
+    prev = _previous_build(opts)
+    if isinstance(prev, str):
+        return prev
+    changes = _changes(files, prev.records)
+    stage("hash")
+    if changes.changed:
+        warm_up_in_background()  # kiwi's model loads while the store and indexes are read
+    m = prev.manifest
+    if not changes.changed and not changes.removed:
+        return IngestSummary(
+            out=str(opts.out), build_dir=str(prev.directory), files=len(files), statutes=m.statutes,
+            articles=m.articles, addenda=m.addenda, chunks=m.chunks, skipped=m.skipped, reused_files=len(files),
+            seconds=stage.total(), stages=stage.stages, mode="unchanged",
+        )
+    n_changes = len(changes.changed) + len(changes.removed)
+    if n_changes > max(MAX_CHANGED_FRACTION * len(prev.records), ALWAYS_INCREMENTAL_CHANGES):
+        return (f"{len(changes.changed)} changed and {len(changes.removed)} removed of {len(prev.records)} files: "
+                "full build")
+    parsed, skipped_files, reused = load_sources(changes.changed, cache, opts)
+    stage("parse+tokenize")
+    why = _shared_mst(parsed, prev.records, changes.replaced)
     if why:
         return why
-    old_records = {r.path: r for r in read_source_table(previous)}
-    if any(r.status == "duplicate" for r in old_records.values()):
-        return "the previous build has duplicate statute files; which copy wins is decided by a full build"
-
-    t = time.perf_counter()
-    digests: dict[str, str] = {}
-    for path in files:
-        try:
-            digests[str(path)] = content_digest(path.read_bytes())
-        except OSError:
-            digests[str(path)] = ""  # unreadable: parsed (and reported) like a changed file
-    changed = [p for p in files if (r := old_records.get(str(p))) is None or r.sha256 != digests[str(p)]
-               or not digests[str(p)]]
-    removed = [r for path, r in old_records.items() if path not in digests]
-    t = stage("hash", t)
-    if not changed and not removed:
-        return IngestSummary(
-            out=str(opts.out), build_dir=str(previous), files=len(files), statutes=manifest.statutes,
-            articles=manifest.articles, addenda=manifest.addenda, chunks=manifest.chunks, skipped=manifest.skipped,
-            reused_files=len(files), seconds=round(time.perf_counter() - t0, 2), stages=stages, mode="unchanged",
-        )
-    if len(changed) + len(removed) > max(MAX_CHANGED_FRACTION * len(old_records), ALWAYS_INCREMENTAL_CHANGES):
-        return f"{len(changed)} changed and {len(removed)} removed of {len(old_records)} files: full build"
-
-    parsed, skipped_files, reused = load_sources(changed, cache, opts)
-    t = stage("parse+tokenize", t)
-    replaced = {str(p) for p in changed} | {r.path for r in removed}
-    kept_msts = {r.mst: r.path for r in old_records.values() if r.status == "indexed" and r.path not in replaced}
-    seen: dict[str, str] = {}
-    for pf in parsed:
-        other = kept_msts.get(pf.statute.mst) or seen.get(pf.statute.mst)
-        if other:
-            return f"{pf.path} has the 법령MST {pf.statute.mst} of {other}: full build decides which copy wins"
-        seen[pf.statute.mst] = pf.path
-
-    # The new build's rows, in file-path order: unchanged files keep their previous rows' content.
-    new_by_path = {pf.path: pf for pf in parsed}
-    skipped_by_path = {s["file"]: s for s in skipped_files}
-    records: list[SourceRecord] = []
-    segments: list[Segment] = []
-    new_rows: list[ParsedFile] = []
-    row = new_row = 0
-    for path in sorted(digests):
-        if path in new_by_path:
-            pf = new_by_path[path]
-            n = len(pf.chunks)
-            records.append(SourceRecord(path, pf.digest, "indexed", pf.statute.mst, (row, row + n)))
-            _extend(segments, "new", new_row, new_row + n)
-            new_rows.append(pf)
-            new_row += n
-        elif path in skipped_by_path:
-            s = skipped_by_path[path]
-            records.append(SourceRecord(path, s.get("sha256", ""), "skipped", reason=s["reason"]))
-            continue
-        else:
-            old = old_records[path]
-            n = old.rows[1] - old.rows[0]
-            records.append(SourceRecord(path, old.sha256, old.status, old.mst, (row, row + n), old.reason))
-            if old.status != "indexed":
-                continue
-            _extend(segments, "old", old.rows[0], old.rows[1])
-        row += n
-    n_rows = row
+    layout = _layout(changes, prev.records, parsed, skipped_files)
 
     with new_build(opts.out) as build:
         # Store: a copy of the previous one with the changed statute versions replaced.
-        shutil.copyfile(previous / STORE_FILE, build / STORE_FILE)
-        gone = [r.mst for r in old_records.values() if r.path in replaced and r.status == "indexed"]
+        shutil.copyfile(prev.directory / STORE_FILE, build / STORE_FILE)
+        gone = [r.mst for r in prev.records.values() if r.path in changes.replaced and r.status == "indexed"]
         update_store(build / STORE_FILE, gone, ((pf.statute, pf.articles) for pf in parsed))
-        t = stage("store", t)
-
-        old_counts = BM25Counts.load(previous)
-        fresh = BM25Counts.from_tokens([tok for pf in new_rows for tok in pf.tokens], vocab=old_counts.vocab)
+        stage("store")
+        old_counts = BM25Counts.load(prev.directory)
+        fresh = BM25Counts.from_tokens([tok for pf in layout.new_files for tok in pf.tokens], vocab=old_counts.vocab)
         counts = BM25Counts.stack(
-            [(old_counts.tf if s.source == "old" else fresh.tf)[s.start:s.end] for s in segments], fresh.vocab)
-        old_ids, old_pieces = read_chunk_table(previous)
-        new_chunks = [c for pf in new_rows for c in pf.chunks]
-        doc_ids: list[str] = []
-        pieces: list[int] = []
-        for s in segments:
-            if s.source == "old":
-                doc_ids += old_ids[s.start:s.end]
-                pieces += old_pieces[s.start:s.end]
-            else:
-                doc_ids += [c.doc_id for c in new_chunks[s.start:s.end]]
-                pieces += [c.piece for c in new_chunks[s.start:s.end]]
-        write_tables(build, counts, doc_ids, pieces, records)
-        t = stage("bm25", t)
-
-        dense_info: dict[str, Any] = dict(manifest.dense)
-        if manifest.dense.get("kind", "none") != "none":
-            model = _reuse_embedder(manifest, previous, build)
-            t = stage("embedder", t)
+            [(old_counts.tf if s.source == "old" else fresh.tf)[s.start:s.end] for s in layout.segments], fresh.vocab)
+        new_chunks = [c for pf in layout.new_files for c in pf.chunks]
+        doc_ids, pieces = _chunk_table(prev.directory, layout.segments, new_chunks)
+        write_tables(build, counts, doc_ids, pieces, layout.records)
+        stage("bm25")
+        dense_info: dict[str, Any] = dict(m.dense)
+        if m.dense.get("kind", "none") != "none":
             from legal_rag.dense import DenseIndex
 
+            model = _reuse_embedder(m, prev.directory, build)
+            stage("embedder")
             new_vectors = encode_chunks(model, fresh, [c.text for c in new_chunks], opts.progress)
-            t = stage("encode", t)
-            dense = _update_dense(DenseIndex.load(previous, use_gpu=False), new_vectors, segments)
+            stage("encode")
+            dense = _update_dense(DenseIndex.load(prev.directory, use_gpu=False), new_vectors, layout.segments)
             dense.save(build)
             dense_info = {"kind": dense.kind, "dim": dense.dim, "vectors": dense.ntotal}
-            t = stage("dense", t)
-
-        statutes = sum(1 for r in records if r.status == "indexed")
-        skipped = [{"file": r.path, "reason": r.reason} for r in records if r.status != "indexed"]
+            stage("dense")
+        statutes = sum(1 for r in layout.records if r.status == "indexed")
+        skipped = [{"file": r.path, "reason": r.reason} for r in layout.records if r.status != "indexed"]
         articles, addenda = _article_counts(build / STORE_FILE)
         finish(build, opts, files=len(files), statutes=statutes, articles=articles, addenda=addenda,
-               chunks=n_rows, skipped=skipped, embedder=manifest.embedder, dense=dense_info, started=t0,
-               extra={"incremental": {"base": manifest.build_id, "changed": len(changed), "removed": len(removed)}})
-        stage("publish", t)
+               chunks=layout.rows, skipped=skipped, embedder=m.embedder, dense=dense_info, started=stage.started,
+               extra={"incremental": {"base": m.build_id, "changed": len(changes.changed),
+                                      "removed": len(changes.removed)}})
+        stage("publish")
     return IngestSummary(
         out=str(opts.out), build_dir=str(build), files=len(files), statutes=statutes, articles=articles,
-        addenda=addenda, chunks=n_rows, skipped=skipped, reused_files=len(files) - len(changed) + reused,
-        seconds=round(time.perf_counter() - t0, 2), stages=stages, mode="incremental",
-        changed_files=len(changed), removed_files=len(removed),
+        addenda=addenda, chunks=layout.rows, skipped=skipped,
+        reused_files=len(files) - len(changes.changed) + reused, seconds=stage.total(), stages=stage.stages,
+        mode="incremental", changed_files=len(changes.changed), removed_files=len(changes.removed),
     )
+
+
+def _previous_build(opts: IngestOptions) -> Previous | str:
+    """The build at opts.out if this run can update it, else why not."""
+    if opts.full:
+        return "--full asked for a full build"
+    if not opts.out.exists():
+        return "no previous index"
+    directory = resolve_index(opts.out)
+    try:
+        manifest = Manifest.read(directory)
+    except IndexIntegrityError as exc:
+        return f"previous index unreadable: {exc}"
+    why = _incompatible(manifest, directory, opts)
+    if why:
+        return why
+    records = {r.path: r for r in read_source_table(directory)}
+    if any(r.status == "duplicate" for r in records.values()):
+        return "the previous build has duplicate statute files; which copy wins is decided by a full build"
+    return Previous(directory, manifest, records)
+
+
+def _changes(files: list[Path], old: dict[str, SourceRecord]) -> Changes:
+    """Which files differ from the previous build: a file whose size and mtime are as recorded keeps its
+    recorded hash; any other is read and hashed (a touched but unchanged file is still unchanged)."""
+    digests: dict[str, str] = {}
+    stamps: dict[str, tuple[int, int]] = {}
+    for path in files:
+        key, r = str(path), old.get(str(path))
+        try:
+            stamps[key] = stamp = file_stamp(path)
+            if r is not None and r.sha256 and r.stamp == stamp:
+                digests[key] = r.sha256
+            else:
+                digests[key] = content_digest(path.read_bytes())
+        except OSError:
+            digests[key] = ""  # unreadable: parsed (and reported) like a changed file
+    changed = [p for p in files if (r := old.get(str(p))) is None or r.sha256 != digests[str(p)]
+               or not digests[str(p)]]
+    return Changes(digests, changed, [r for path, r in old.items() if path not in digests], stamps)
+
+
+def _shared_mst(parsed: list[ParsedFile], old: dict[str, SourceRecord], replaced: set[str]) -> str:
+    """Why the update cannot decide alone: a re-parsed file with the 법령MST of another file ('' if none)."""
+    kept = {r.mst: r.path for r in old.values() if r.status == "indexed" and r.path not in replaced}
+    seen: dict[str, str] = {}
+    for pf in parsed:
+        other = kept.get(pf.statute.mst) or seen.get(pf.statute.mst)
+        if other:
+            return f"{pf.path} has the 법령MST {pf.statute.mst} of {other}: full build decides which copy wins"
+        seen[pf.statute.mst] = pf.path
+    return ""
+
+
+def _layout(changes: Changes, old: dict[str, SourceRecord], parsed: list[ParsedFile],
+            skipped_files: list[dict[str, str]]) -> Layout:
+    """Rows in file-path order, as a full build would lay them out; unchanged files keep their row content."""
+    new_by_path = {pf.path: pf for pf in parsed}
+    skipped_by_path = {s["file"]: s for s in skipped_files}
+    layout = Layout([], [], [], 0)
+    new_row = 0
+    stamps = changes.stamps
+    for path in sorted(changes.digests):
+        row = layout.rows
+        if path in new_by_path:
+            pf = new_by_path[path]
+            n = len(pf.chunks)
+            layout.records.append(SourceRecord(path, pf.digest, "indexed", pf.statute.mst, (row, row + n),
+                                               stamp=pf.stamp))
+            _extend(layout.segments, "new", new_row, new_row + n)
+            layout.new_files.append(pf)
+            new_row += n
+        elif path in skipped_by_path:
+            s = skipped_by_path[path]
+            layout.records.append(SourceRecord(path, s.get("sha256", ""), "skipped", reason=s["reason"]))
+            n = 0
+        else:
+            r = old[path]
+            n = r.rows[1] - r.rows[0] if r.status == "indexed" else 0
+            layout.records.append(SourceRecord(path, r.sha256, r.status, r.mst, (row, row + n), r.reason,
+                                               stamps.get(path, r.stamp)))
+            _extend(layout.segments, "old", r.rows[0], r.rows[0] + n)
+        layout.rows += n
+    return layout
+
+
+def _chunk_table(previous: Path, segments: Sequence[Segment], new_chunks: Sequence[Chunk]) -> tuple[list[str], list[int]]:
+    old_ids, old_pieces = read_chunk_table(previous)
+    doc_ids: list[str] = []
+    pieces: list[int] = []
+    for s in segments:
+        if s.source == "old":
+            doc_ids += old_ids[s.start:s.end]
+            pieces += old_pieces[s.start:s.end]
+        else:
+            doc_ids += [c.doc_id for c in new_chunks[s.start:s.end]]
+            pieces += [c.piece for c in new_chunks[s.start:s.end]]
+    return doc_ids, pieces
 
 
 def _incompatible(manifest: Manifest, previous: Path, opts: IngestOptions) -> str:

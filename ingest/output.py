@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,25 @@ from legal_rag.index_format import (
     write_source_table,
 )
 from legal_rag.tokenizer import TOKENIZER_ID
+
+
+class StageTimer:
+    """Seconds spent in each named stage of a build, reported in the summary (and to an optional callback)."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
+        self.started = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+        self.on_stage = on_stage
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = round(now - self.last, 3)
+        self.last = now
+        if self.on_stage:
+            self.on_stage(name)
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 2)
 
 
 @contextmanager

@@ -354,13 +354,7 @@ class _Joiner:
             self._reset_enum()
             self._start("article", line)
             return
-        if line[:1] in CIRCLED:
-            self._reset_enum()
-            self._start("paragraph", line)
-            return
-        kind = self._enum_kind(line)
-        if kind is not None:
-            self._start(kind, line)
+        if self._paragraph_or_enumeration(line):
             return
         self._other(line)
 
@@ -400,6 +394,18 @@ class _Joiner:
                 del self.chapters[deeper]
         return ok
 
+    def _paragraph_or_enumeration(self, line: str) -> bool:
+        """Start a 항 (①) or a 호/목 line (1., 가.) when `line` opens one, in articles and 부칙 alike."""
+        if line[:1] in CIRCLED:
+            self._reset_enum()
+            self._start("paragraph", line)
+            return True
+        kind = self._enum_kind(line)
+        if kind is not None:
+            self._start(kind, line)
+            return True
+        return False
+
     def _division(self, index: int, line: str) -> bool:
         m = _DIVISION_RE.match(line)
         if not m or index + 1 not in self.headings:
@@ -424,13 +430,7 @@ class _Joiner:
                 self._reset_enum()
                 self._start("addendum-article", line)
                 return
-        if line[:1] in CIRCLED:
-            self._reset_enum()
-            self._start("paragraph", line)
-            return
-        kind = self._enum_kind(line)
-        if kind is not None:
-            self._start(kind, line)
+        if self._paragraph_or_enumeration(line):
             return
         if _ADDENDUM_CITATION_START_RE.match(line) and self.prev.endswith("다."):
             # amendments of other laws go one instruction a line: `… 개정한다.` / `제14조제1항 중 "…"을 …`

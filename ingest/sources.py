@@ -32,6 +32,13 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(size, mtime in ns): an update trusts a file's recorded hash while both are unchanged, as make and git do;
+    taken before the file is read, so a write during the build shows as a change next time."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
 def discover_files(paths: Iterable[Path]) -> list[Path]:
     """Statute files under the given paths (a legalize-kr checkout is read from its kr/ folder)."""
     found: list[Path] = []
@@ -93,6 +100,7 @@ class ParsedFile:
     chunks: list[Chunk]  # only chunks that go into the retrieval indexes
     tokens: list[list[str]]
     digest: str = ""  # sha256 of the file's bytes
+    stamp: tuple[int, int] = (0, 0)  # (size, mtime_ns) when it was read
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -218,6 +226,7 @@ def load_sources(
     reused = 0
     for path in _progress(files, opts.progress, desc="parse", unit="file"):
         try:
+            stamp = file_stamp(path)
             data = path.read_bytes()
         except OSError as exc:
             skipped.append({"file": str(path), "reason": f"unreadable / 읽을 수 없음: {exc}", "sha256": ""})
@@ -227,7 +236,7 @@ def load_sources(
         hit = cache.get(key)
         if hit is not None:
             pf = ParsedFile.from_json(hit, str(path))
-            pf.digest = digest
+            pf.digest, pf.stamp = digest, stamp
             parsed.append(pf)
             reused += 1
             continue
@@ -237,7 +246,7 @@ def load_sources(
                             "sha256": digest})
             continue
         chunks = indexable_chunks(report.articles, opts.max_chars)
-        pf = ParsedFile(str(path), report.statute, report.articles, chunks, [], digest)
+        pf = ParsedFile(str(path), report.statute, report.articles, chunks, [], digest, stamp)
         parsed.append(pf)
         pending.append((pf, key))
     _tokenize_pending(pending, cache, opts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -130,15 +131,15 @@ class DenseIndex:
     def vectors(self) -> np.ndarray:
         """Every stored vector in row order (n x dim), whatever the index kind (CPU indexes)."""
         faiss = _faiss()
-        index = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
+        index: Any = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
         if self.kind == "ivf":
             return _ivf_contents(index)[0]
         if self.kind == "hnsw":
-            index = faiss.downcast_index(index.storage)  # type: ignore[attr-defined]
+            index = faiss.downcast_index(index.storage)
         n = self.ntotal
         if n == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return faiss.rev_swig_ptr(index.get_xb(), n * self.dim).reshape(n, self.dim).copy()  # type: ignore[attr-defined]
+        return faiss.rev_swig_ptr(index.get_xb(), n * self.dim).reshape(n, self.dim).copy()
 
     def ivf_state(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(centroids, list number per row) of an IVF index; None for other kinds."""

@@ -113,19 +113,24 @@ class SourceRecord:
     mst: str = ""
     rows: tuple[int, int] = (0, 0)  # [start, end) in the chunk table, BM25 and FAISS
     reason: str = ""
+    stamp: tuple[int, int] = (0, 0)  # (size, mtime_ns) when read; (0, 0): unknown, always re-hashed
 
 
 def write_source_table(directory: Path, records: list[SourceRecord]) -> None:
     write_json(directory / FILES_FILE, [
         {"path": r.path, "sha256": r.sha256, "status": r.status, "mst": r.mst, "rows": list(r.rows),
-         "reason": r.reason} for r in records
+         "reason": r.reason, "stamp": list(r.stamp)} for r in records
     ])
+
+
+def _stamp(value: Any) -> tuple[int, int]:
+    return (int(value[0]), int(value[1])) if isinstance(value, list) and len(value) == 2 else (0, 0)
 
 
 def read_source_table(directory: Path) -> list[SourceRecord]:
     return [
         SourceRecord(d["path"], d["sha256"], d["status"], d.get("mst", ""), (int(d["rows"][0]), int(d["rows"][1])),
-                     d.get("reason", ""))
+                     d.get("reason", ""), _stamp(d.get("stamp")))
         for d in read_json(directory / FILES_FILE)
     ]
 

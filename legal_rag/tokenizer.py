@@ -69,6 +69,19 @@ def _kiwi():  # type: ignore[no-untyped-def]
     return _kiwi_instance
 
 
+def warm_up_in_background() -> threading.Thread:
+    """Load kiwi's model (~0.5-2 s) in a thread while the caller does other work; kiwi's loader releases the
+    GIL. Tokenising waits for it on the same lock."""
+
+    def load() -> None:
+        with _kiwi_lock:
+            _kiwi()
+
+    thread = threading.Thread(target=load, name="kiwi-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def _content_tokens(morphs: Iterable) -> list[str]:  # type: ignore[type-arg]
     out = []
     for m in morphs:

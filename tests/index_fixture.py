@@ -200,3 +200,44 @@ def client(service_app: object) -> Iterator[object]:
     with TestClient(service_app, client=("127.0.0.1", 50000)) as c:  # type: ignore[arg-type]
         wait_ready(c)
         yield c
+
+
+@dataclass
+class LiveServer:
+    """The app under a real uvicorn server in a thread, on a free loopback port."""
+
+    base: str
+    server: object
+    thread: object
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.server.should_exit = True  # type: ignore[attr-defined]  # what uvicorn's SIGTERM handler sets
+        self.thread.join(timeout)  # type: ignore[attr-defined]
+
+
+def start_server(app: object, ready_timeout: float = 300.0, **config: object) -> LiveServer:
+    """Start uvicorn in a daemon thread and wait until /readyz answers 200 (fails the test otherwise)."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return LiveServer(base, server, thread)
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not become ready")
+        time.sleep(0.1)

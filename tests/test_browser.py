@@ -8,18 +8,22 @@ not a check.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytest.register_assert_rewrite("index_fixture")
 
-from index_fixture import AS_OF, SEED_ARTICLES, SEED_QUESTION, SEED_TEXT, ServiceIndex, make_settings  # noqa: E402
+from index_fixture import (  # noqa: E402
+    AS_OF,
+    SEED_ARTICLES,
+    SEED_QUESTION,
+    SEED_TEXT,
+    ServiceIndex,
+    make_settings,
+    start_server,
+)
 
 pytest_plugins = ("index_fixture",)
 
@@ -33,31 +37,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(service_index: ServiceIndex) -> Iterator[str]:
-    import uvicorn
-
     from app.service import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(make_settings(service_index.index))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not become ready")
-        time.sleep(0.2)
-    yield base
-    srv.should_exit = True
-    thread.join(30)
+    live = start_server(create_app(make_settings(service_index.index)), access_log=False)
+    yield live.base
+    live.stop()
 
 
 @pytest.fixture(scope="module")

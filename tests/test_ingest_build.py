@@ -233,6 +233,13 @@ def test_unchanged_corpus_is_not_rebuilt(small_corpus: Path, tmp_path: Path) -> 
     again = build_index(_opts(small_corpus, out))
     assert again.mode == "unchanged" and again.build_dir == first.build_dir
     assert again.articles == first.articles and resolve_index(out) == Path(first.build_dir)
+    # touched but not changed: its size/mtime differ from files.json, so it is hashed again, and still unchanged
+    law = small_corpus / "kr" / "민법" / "법률.md"
+    os.utime(law, ns=(law.stat().st_atime_ns, law.stat().st_mtime_ns + 5_000_000_000))
+    assert build_index(_opts(small_corpus, out)).mode == "unchanged"
+    # same size, same mtime, different bytes would be trusted (as make and git do); a real edit is seen
+    law.write_text(law.read_text(encoding="utf-8").replace("신의에 좇아", "신의에 따라"), encoding="utf-8")
+    assert build_index(_opts(small_corpus, out)).mode == "incremental"
 
 
 def test_update_falls_back_to_a_full_build_when_it_cannot_be_exact(small_corpus: Path, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from index_fixture import (  # noqa: E402
     ServiceIndex,
     copy_index,
     make_settings,
+    start_server,
     wait_ready,
 )
 
@@ -361,27 +361,10 @@ def test_timeout_is_504_and_the_slot_is_held_until_generation_ends(service_index
 
 def test_graceful_shutdown_finishes_in_flight_requests(service_index: ServiceIndex) -> None:
     """uvicorn's shutdown (what SIGTERM triggers) lets a running answer complete."""
-    import uvicorn
-
     gen = SlowGenerator()
     app = create_app(make_settings(service_index.index, warmup=False), generator=gen)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           timeout_graceful_shutdown=30))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    live = start_server(app, ready_timeout=60, timeout_graceful_shutdown=30)
+    base, server, thread = live.base, live.server, live.thread
     result: dict[str, object] = {}
 
     def ask() -> None:
