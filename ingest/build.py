@@ -21,7 +21,7 @@ from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
-from legal_rag.index_format import EMBEDDER_DIR, SourceRecord
+from legal_rag.index_format import EMBEDDER_DIR, SourceRecord, read_source_table, resolve_index
 from legal_rag.store import STORE_FILE, is_repeal_stub, write_store
 from legal_rag.tokenizer import TOKENIZER_ID
 
@@ -106,9 +106,14 @@ def build_index(opts: IngestOptions, on_stage: Callable[[str], None] | None = No
     cache = file_cache(opts, default_cache_dir(opts))
     update = incremental.update_index(opts, files, cache, on_stage)
     if isinstance(update, IngestSummary):
-        return update
-    summary = full_build(opts, files, cache, on_stage)
-    summary.fallback_reason = update
+        summary = update
+    else:
+        summary = full_build(opts, files, cache, on_stage)
+        summary.fallback_reason = update
+    if opts.prune_cache:
+        # Keep the versions the published index was built from: the next update or full build reuses them.
+        used = {r.sha256 for r in read_source_table(resolve_index(opts.out)) if r.sha256}
+        summary.pruned_cache_entries = cache.prune(used)
     return summary
 
 

@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true",
                    help="rebuild every artifact; by default a previous index at --out built with the same options "
                         "is updated for the files that changed (new, modified, removed)")
+    p.add_argument("--prune-cache", action="store_true",
+                   help="after the build, delete per-file cache entries of file versions the index no longer uses "
+                        "(do not use with a cache shared by indexes of other corpora)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         corpus=args.corpus or [DEFAULT_CORPUS], out=args.out, embedder=args.embedder,
         max_chars=args.max_chars, cache_dir=args.cache_dir, retrain_embedder=args.retrain_embedder,
         embedder_pairs=args.embedder_pairs, progress=not args.no_progress and sys.stderr.isatty(), full=args.full,
+        prune_cache=args.prune_cache,
     )
     try:
         summary = build_index(opts)
@@ -67,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"files {summary.files} (reused {summary.reused_files}), statutes {summary.statutes}, "
               f"articles {summary.articles}, 부칙 {summary.addenda}, chunks {summary.chunks}, "
               f"{summary.seconds:.1f} s")
+        if summary.pruned_cache_entries:
+            print(f"cache: removed {summary.pruned_cache_entries} entries of file versions no longer used")
         for s in summary.skipped:
             print(f"skipped {s['file']}: {s['reason']}")
     return 0

@@ -26,6 +26,7 @@ class IngestOptions:
     progress: bool = True
     title_boost: int = 2
     full: bool = False  # rebuild everything even when the previous index could be updated in place
+    prune_cache: bool = False  # afterwards, drop per-file cache entries of file versions this index does not use
 
     def build_options(self) -> dict[str, object]:
         """The options that shape the index's content: an index built with other values cannot be updated."""
@@ -49,3 +50,4 @@ class IngestSummary:
     changed_files: int = 0  # new or modified files (incremental)
     removed_files: int = 0
     fallback_reason: str = ""  # why an update could not be incremental
+    pruned_cache_entries: int = 0

@@ -199,6 +199,19 @@ class FileCache:
         except (OSError, ValueError):
             return None  # a damaged cache entry is recomputed, never trusted
 
+    def prune(self, keep_digests: set[str]) -> int:
+        """Remove the entries of every file version except `keep_digests` (content hashes); returns how many.
+        Entries written under other options are removed too: this cache serves this build's options only."""
+        if not self.directory:
+            return 0
+        keep = {f"{self.key(d)}.json.gz" for d in keep_digests}
+        removed = 0
+        for entry in self.directory.glob("*.json.gz"):
+            if entry.name not in keep:
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def put(self, key: str, value: dict[str, Any]) -> None:
         if not self.directory:
             return

@@ -266,3 +266,26 @@ def test_a_file_that_turns_malformed_is_reported_and_the_rest_kept(small_corpus:
     assert update.statutes == first.statutes - 1
     contents = _index_contents(out)
     assert "약관의 규제에 관한 법률 시행령" not in contents["statutes"] and "민법" in contents["statutes"]
+
+
+def test_cli_says_what_each_run_did_and_prunes_the_cache(small_corpus: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from legal_rag.cli import main
+
+    out, cache = tmp_path / "index" / "default", tmp_path / "cache"
+    args = ["ingest", "--corpus", str(small_corpus), "--out", str(out), "--cache-dir", str(cache),
+            "--embedder", "none", "--no-progress"]
+    assert main(args) == 0
+    assert "full build (no previous index)" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "is up to date" in capsys.readouterr().out
+    law = small_corpus / "kr" / "약관의규제에관한법률" / "법률.md"
+    law.write_text(law.read_text(encoding="utf-8").replace("이 법은 사업자가", "이 법은 모든 사업자가"), encoding="utf-8")
+    entries = set((cache / "files").glob("*.json.gz"))
+    assert len(entries) == 3
+    assert main([*args, "--prune-cache"]) == 0
+    printed = capsys.readouterr().out
+    assert "updated for 1 changed and 0 removed files" in printed
+    assert "cache: removed 1 entries" in printed  # the old version of the amended law
+    after = set((cache / "files").glob("*.json.gz"))
+    assert len(after) == 3 and len(after & entries) == 2
