@@ -181,7 +181,7 @@ def _previous_build(opts: IngestOptions) -> Previous | str:
         manifest = Manifest.read(directory)
     except IndexIntegrityError as exc:
         return f"previous index unreadable: {exc}"
-    why = _incompatible(manifest, directory, opts)
+    why = _incompatible(manifest, directory, opts) or _damaged(manifest, directory)
     if why:
         return why
     records = {r.path: r for r in read_source_table(directory)}
@@ -287,6 +287,17 @@ def _incompatible(manifest: Manifest, previous: Path, opts: IngestOptions) -> st
         ok = source == opts.embedder
     if not ok:
         return f"embedder changed ({manifest.embedder.get('id')} -> {opts.embedder})"
+    return ""
+
+
+def _damaged(manifest: Manifest, directory: Path) -> str:
+    """A missing or truncated artifact of the previous build ('' when all are there at their recorded size).
+    Checksums are left to the service's load-time verification: an update must not spend a second hashing
+    1.2 GB, and a size check already catches an interrupted copy or a truncated file."""
+    for name, size in manifest.sizes.items():
+        path = directory / name
+        if not path.is_file() or path.stat().st_size != size:
+            return f"previous index damaged ({name} missing or not {size} bytes): full build"
     return ""
 
 

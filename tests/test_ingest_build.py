@@ -253,6 +253,14 @@ def test_update_falls_back_to_a_full_build_when_it_cannot_be_exact(small_corpus:
     shutil.copy(small_corpus / "kr" / "민법" / "법률.md", copy)
     dup = build_index(_opts(small_corpus, out, max_chars=800))
     assert dup.mode == "full" and "법령MST" in dup.fallback_reason
+    # a damaged previous build is never carried over
+    with (resolve_index(out) / "bm25_counts.npz").open("r+b") as f:
+        f.truncate(100)
+    law = small_corpus / "kr" / "민법" / "법률.md"
+    law.write_text(law.read_text(encoding="utf-8").replace("신의에 좇아", "신의에 따라"), encoding="utf-8")
+    repaired = build_index(_opts(small_corpus, out, max_chars=800))
+    assert repaired.mode == "full" and "damaged (bm25_counts.npz" in repaired.fallback_reason
+    verify_index(out)
     assert [s["file"] for s in dup.skipped] == [str(copy.resolve())] and "중복" in dup.skipped[0]["reason"]
 
 
