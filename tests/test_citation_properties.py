@@ -18,16 +18,6 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-@pytest.fixture(scope="session")
-def prop_store(corpus_store: ArticleStore) -> ArticleStore:
-    return corpus_store  # shared with the other citation tests (tests/conftest.py)
-
-
-@pytest.fixture(scope="session")
-def prop_catalog(corpus_catalog: LawCatalog) -> LawCatalog:
-    return corpus_catalog
-
-
 # Text made of the pieces the scanner reacts to, so random examples reach its corners (lists, 같은 법,
 # 「」, details, money, 구, parentheses) far more often than uniform random text would.
 FRAGMENTS = [
@@ -41,22 +31,22 @@ fragment_text = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=3), max_s
 
 @PROPERTY_SETTINGS
 @given(text=st.text(max_size=300) | fragment_text)
-def test_find_citations_never_raises(text: str, prop_catalog: LawCatalog) -> None:
-    refs = find_citations(text, prop_catalog)
+def test_find_citations_never_raises(text: str, corpus_catalog: LawCatalog) -> None:
+    refs = find_citations(text, corpus_catalog)
     for ref in refs:
         assert 0 <= ref.start < ref.end <= len(text)
         assert text[ref.start : ref.end] == ref.raw
-        assert ref.law is None or ref.law in prop_catalog.titles()
+        assert ref.law is None or ref.law in corpus_catalog.titles()
         assert ref.law is None or ref.known_law
     assert [r.start for r in refs] == sorted(r.start for r in refs)
-    find_law_mentions(text, prop_catalog)
-    find_citations(text, prop_catalog, default_law="민법", bare_means_default=True)
+    find_law_mentions(text, corpus_catalog)
+    find_citations(text, corpus_catalog, default_law="민법", bare_means_default=True)
 
 
 @PROPERTY_SETTINGS
 @given(text=fragment_text)
-def test_resolve_citations_never_raises(text: str, prop_catalog: LawCatalog, prop_store: ArticleStore) -> None:
-    for r in resolve_citations(text, prop_catalog, prop_store, date(2026, 11, 25), default_law="상법"):
+def test_resolve_citations_never_raises(text: str, corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    for r in resolve_citations(text, corpus_catalog, corpus_store, date(2026, 11, 25), default_law="상법"):
         assert r.status in ("found", "law_not_found", "article_not_found", "law_missing")
         assert (r.doc_id is not None) == (r.status == "found" and r.ref.article is not None)
         assert r.message
@@ -92,15 +82,15 @@ def embedded(draw: st.DrawFn, titles: list[str]) -> tuple[str, list[tuple[int, i
 
 
 @pytest.fixture(scope="session")
-def titles(prop_catalog: LawCatalog) -> list[str]:
-    return prop_catalog.titles()
+def titles(corpus_catalog: LawCatalog) -> list[str]:
+    return corpus_catalog.titles()
 
 
 @PROPERTY_SETTINGS
 @given(data=st.data())
-def test_embedded_citations_are_found(data: st.DataObject, prop_catalog: LawCatalog, titles: list[str]) -> None:
+def test_embedded_citations_are_found(data: st.DataObject, corpus_catalog: LawCatalog, titles: list[str]) -> None:
     text, placed = data.draw(embedded(titles))
-    refs = [r for r in find_citations(text, prop_catalog) if r.article is not None]
+    refs = [r for r in find_citations(text, corpus_catalog) if r.article is not None]
     for start, end, title, number in placed:
         hits = [r for r in refs if r.start <= start and r.end >= end]
         assert hits, (text, text[start:end])

@@ -28,27 +28,17 @@ SEED = (
 )
 
 
-@pytest.fixture(scope="session")
-def store(corpus_store: ArticleStore) -> ArticleStore:
-    return corpus_store  # shared with the other citation tests (tests/conftest.py)
-
-
-@pytest.fixture(scope="session")
-def catalog(corpus_catalog: LawCatalog) -> LawCatalog:
-    return corpus_catalog
-
-
-def cites(text: str, catalog: LawCatalog, **kw) -> list[tuple[str | None, str | None, str]]:
+def cites(text: str, corpus_catalog: LawCatalog, **kw) -> list[tuple[str | None, str | None, str]]:
     return [
-        (r.law, r.article.label if r.article else None, r.detail) for r in find_citations(text, catalog, **kw)
+        (r.law, r.article.label if r.article else None, r.detail) for r in find_citations(text, corpus_catalog, **kw)
     ]
 
 
 # -- the seed question --
 
 
-def test_seed_question_resolves_to_its_four_articles(catalog: LawCatalog, store: ArticleStore) -> None:
-    resolved = resolve_citations(SEED, catalog, store, AS_OF)
+def test_seed_question_resolves_to_its_four_articles(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    resolved = resolve_citations(SEED, corpus_catalog, corpus_store, AS_OF)
     assert [(r.ref.raw, r.status) for r in resolved] == [
         ("「국민건강보험법」제44조", "found"),
         ("「국민건강보험법 시행령」제19조", "found"),
@@ -57,7 +47,7 @@ def test_seed_question_resolves_to_its_four_articles(catalog: LawCatalog, store:
     ]
     for r in resolved:
         assert SEED[r.ref.start : r.ref.end] == r.ref.raw
-    articles = [store.article(r.doc_id) for r in resolved]  # type: ignore[arg-type]
+    articles = [corpus_store.article(r.doc_id) for r in resolved]  # type: ignore[arg-type]
     assert [(a.law_title, a.number) for a in articles] == [
         ("국민건강보험법", "제44조"),
         ("국민건강보험법 시행령", "제19조"),
@@ -107,32 +97,32 @@ def test_seed_question_resolves_to_its_four_articles(catalog: LawCatalog, store:
         ("민법 제5조부터 제7조까지", [("민법", "제5조", ""), ("민법", "제7조", "")]),
     ],
 )
-def test_forms(text: str, expected: list, catalog: LawCatalog) -> None:
-    assert cites(text, catalog) == expected
+def test_forms(text: str, expected: list, corpus_catalog: LawCatalog) -> None:
+    assert cites(text, corpus_catalog) == expected
 
 
-def test_raw_spans_are_exact(catalog: LawCatalog) -> None:
+def test_raw_spans_are_exact(corpus_catalog: LawCatalog) -> None:
     text = "질문: 「민법」 제54조, 제55조 및 국민건강보험법 제44조 제1항 제2호에 따라"
-    refs = find_citations(text, catalog)
+    refs = find_citations(text, corpus_catalog)
     assert [r.raw for r in refs] == ["「민법」 제54조", "제55조", "국민건강보험법 제44조 제1항 제2호"]
     assert all(text[r.start : r.end] == r.raw for r in refs)
     assert [r.law_text for r in refs] == ["민법", "민법", "국민건강보험법"]
 
 
-def test_longer_title_wins(catalog: LawCatalog) -> None:
-    assert cites("국민건강보험법 시행령 제19조와 국민건강보험법 제44조", catalog) == [
+def test_longer_title_wins(corpus_catalog: LawCatalog) -> None:
+    assert cites("국민건강보험법 시행령 제19조와 국민건강보험법 제44조", corpus_catalog) == [
         ("국민건강보험법 시행령", "제19조", ""),
         ("국민건강보험법", "제44조", ""),
     ]
-    assert find_law_mentions("민사소송법과 민사집행법 시행령", catalog) == ["민사소송법", "민사집행법 시행령"]
+    assert find_law_mentions("민사소송법과 민사집행법 시행령", corpus_catalog) == ["민사소송법", "민사집행법 시행령"]
 
 
-def test_same_law_and_same_article(catalog: LawCatalog) -> None:
+def test_same_law_and_same_article(corpus_catalog: LawCatalog) -> None:
     text = (
         "법인세법 제9조, 같은 법 시행령 제12조 제1항, 동법 제15조, 같은법시행령 제11조, 같은 조 제2항, "
         "민법 제750조 및 같은 조, 동법 제751조"
     )
-    assert cites(text, catalog) == [
+    assert cites(text, corpus_catalog) == [
         ("법인세법", "제9조", ""),
         ("법인세법 시행령", "제12조", "제1항"),
         ("법인세법", "제15조", ""),
@@ -142,64 +132,64 @@ def test_same_law_and_same_article(catalog: LawCatalog) -> None:
         ("민법", "제750조", ""),
         ("민법", "제751조", ""),
     ]
-    refs = find_citations(text, catalog)
+    refs = find_citations(text, corpus_catalog)
     assert refs[1].law_text == "같은 법 시행령"
     assert refs[2].law_text == "동법"
 
 
-def test_same_law_after_a_decree_means_its_law(catalog: LawCatalog) -> None:
+def test_same_law_after_a_decree_means_its_law(corpus_catalog: LawCatalog) -> None:
     # 같은 법 after a 시행령 citation is the 법률 it belongs to; 같은 영 is the 시행령 itself
-    assert cites("국민건강보험법 시행령 제19조, 같은 법 제44조, 같은 영 제20조", catalog) == [
+    assert cites("국민건강보험법 시행령 제19조, 같은 법 제44조, 같은 영 제20조", corpus_catalog) == [
         ("국민건강보험법 시행령", "제19조", ""),
         ("국민건강보험법", "제44조", ""),
         ("국민건강보험법 시행령", "제20조", ""),
     ]
 
 
-def test_law_from_context_default_or_missing(catalog: LawCatalog, store: ArticleStore) -> None:
-    assert cites("민법 제839조 및 제839조의2", catalog) == [("민법", "제839조", ""), ("민법", "제839조의2", "")]
-    assert cites("제839조의2", catalog, default_law="민법") == [("민법", "제839조의2", "")]
+def test_law_from_context_default_or_missing(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    assert cites("민법 제839조 및 제839조의2", corpus_catalog) == [("민법", "제839조", ""), ("민법", "제839조의2", "")]
+    assert cites("제839조의2", corpus_catalog, default_law="민법") == [("민법", "제839조의2", "")]
     # the previous citation beats default_law
-    assert cites("상법 제1조 그리고 제2조", catalog, default_law="민법") == [
+    assert cites("상법 제1조 그리고 제2조", corpus_catalog, default_law="민법") == [
         ("상법", "제1조", ""),
         ("상법", "제2조", ""),
     ]
-    (missing,) = resolve_citations("재산분할은 제839조의2에 따른다", catalog, store, AS_OF)
+    (missing,) = resolve_citations("재산분할은 제839조의2에 따른다", corpus_catalog, corpus_store, AS_OF)
     assert missing.status == "law_missing"
     assert missing.ref.law is None and missing.ref.known_law
     assert missing.doc_id is None
     assert "법령명" in missing.message and "law not named" in missing.message
-    (found,) = resolve_citations("재산분할은 제839조의2에 따른다", catalog, store, AS_OF, default_law="민법")
+    (found,) = resolve_citations("재산분할은 제839조의2에 따른다", corpus_catalog, corpus_store, AS_OF, default_law="민법")
     assert found.status == "found"
-    assert "재산분할을 청구할 수 있다" in store.article(found.doc_id).text  # type: ignore[arg-type, union-attr]
+    assert "재산분할을 청구할 수 있다" in corpus_store.article(found.doc_id).text  # type: ignore[arg-type, union-attr]
 
 
-def test_same_law_with_nothing_before_is_missing(catalog: LawCatalog, store: ArticleStore) -> None:
-    (r,) = resolve_citations("같은 법 제5조", catalog, store, AS_OF)
+def test_same_law_with_nothing_before_is_missing(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    (r,) = resolve_citations("같은 법 제5조", corpus_catalog, corpus_store, AS_OF)
     assert r.status == "law_missing"
 
 
-def test_bare_law_mention_gives_context(catalog: LawCatalog) -> None:
-    refs = find_citations("근로기준법상 통상임금의 정의는 제2조에 있다", catalog)
+def test_bare_law_mention_gives_context(corpus_catalog: LawCatalog) -> None:
+    refs = find_citations("근로기준법상 통상임금의 정의는 제2조에 있다", corpus_catalog)
     assert [(r.law, r.article) for r in refs] == [("근로기준법", None), ("근로기준법", ArticleNumber(2))]
 
 
-def test_statute_text_relative_citations(catalog: LawCatalog, store: ArticleStore) -> None:
+def test_statute_text_relative_citations(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     """A 시행령 article cites its parent as `법 제44조제1항`; bare 제N조 there is the 시행령's own article."""
-    decree = next(s for s, _ in store.statutes() if s.title == "국민건강보험법 시행령")
-    art19 = store.find_article(decree.mst, ArticleNumber(19))
+    decree = next(s for s, _ in corpus_store.statutes() if s.title == "국민건강보험법 시행령")
+    art19 = corpus_store.find_article(decree.mst, ArticleNumber(19))
     assert art19 is not None
-    refs = find_citations(art19.text, catalog, default_law=decree.title, bare_means_default=True)
+    refs = find_citations(art19.text, corpus_catalog, default_law=decree.title, bare_means_default=True)
     assert (refs[0].law, refs[0].article, refs[0].detail) == ("국민건강보험법", ArticleNumber(44), "제1항")
     assert refs[0].raw == "법 제44조제1항"
     text = "법 제41조제3항 및 제42조에 따른 것은 제5조에 따른다"
-    assert cites(text, catalog, default_law=decree.title, bare_means_default=True) == [
+    assert cites(text, corpus_catalog, default_law=decree.title, bare_means_default=True) == [
         ("국민건강보험법", "제41조", "제3항"),
         ("국민건강보험법", "제42조", ""),  # same list: still 법
         ("국민건강보험법 시행령", "제5조", ""),  # outside the list: the decree's own article
     ]
     text = "「법인세법」 제55조 및 제56조를 적용할 때 제3조에 따른다"
-    assert cites(text, catalog, default_law="조세특례제한법", bare_means_default=True) == [
+    assert cites(text, corpus_catalog, default_law="조세특례제한법", bare_means_default=True) == [
         ("법인세법", "제55조", ""),
         ("법인세법", "제56조", ""),
         ("조세특례제한법", "제3조", ""),
@@ -220,27 +210,27 @@ def test_middle_dots_typed_any_way() -> None:
         assert cites(f"{typed} 제2조", cat) == [("초ㆍ중등교육법", "제2조", "")], typed
 
 
-def test_match_title(catalog: LawCatalog) -> None:
-    assert catalog.match_title("약관의규제에관한법률") == "약관의 규제에 관한 법률"
-    assert catalog.match_title(" 「국민건강보험법 시행령」 ") == "국민건강보험법 시행령"
-    assert catalog.match_title("국민건강보험법시행령") == "국민건강보험법 시행령"
-    assert catalog.match_title("상증법 시행령") == "상속세 및 증여세법 시행령"
-    assert catalog.match_title("조특법시행규칙") == "조세특례제한법 시행규칙"
-    assert catalog.match_title("소득세법 시행령") == "소득세법 시행령"
-    assert catalog.match_title("구 근로기준법") == "근로기준법"
-    assert catalog.match_title("민법 시행령") is None  # there is no such decree
-    assert catalog.match_title("사립학교법") is None
-    assert catalog.match_title("") is None
+def test_match_title(corpus_catalog: LawCatalog) -> None:
+    assert corpus_catalog.match_title("약관의규제에관한법률") == "약관의 규제에 관한 법률"
+    assert corpus_catalog.match_title(" 「국민건강보험법 시행령」 ") == "국민건강보험법 시행령"
+    assert corpus_catalog.match_title("국민건강보험법시행령") == "국민건강보험법 시행령"
+    assert corpus_catalog.match_title("상증법 시행령") == "상속세 및 증여세법 시행령"
+    assert corpus_catalog.match_title("조특법시행규칙") == "조세특례제한법 시행규칙"
+    assert corpus_catalog.match_title("소득세법 시행령") == "소득세법 시행령"
+    assert corpus_catalog.match_title("구 근로기준법") == "근로기준법"
+    assert corpus_catalog.match_title("민법 시행령") is None  # there is no such decree
+    assert corpus_catalog.match_title("사립학교법") is None
+    assert corpus_catalog.match_title("") is None
 
 
-def test_titles_and_law_ids(catalog: LawCatalog) -> None:
-    titles = catalog.titles()
+def test_titles_and_law_ids(corpus_catalog: LawCatalog) -> None:
+    titles = corpus_catalog.titles()
     assert len(titles) == len(set(titles)) == 70  # 74 files; 4 titles have two 법령IDs
     assert "개인정보 보호법" in titles and "국민건강보험법 시행령" in titles
-    assert catalog.law_ids("근로기준법") == ["001872", "001769"]  # live law first, the 1997 stub last
-    assert catalog.law_ids("국세징수법") == ["001585", "113522"]
-    assert catalog.law_ids("민법") == ["001706"]
-    assert catalog.law_ids("없는법") == []
+    assert corpus_catalog.law_ids("근로기준법") == ["001872", "001769"]  # live law first, the 1997 stub last
+    assert corpus_catalog.law_ids("국세징수법") == ["001585", "113522"]
+    assert corpus_catalog.law_ids("민법") == ["001706"]
+    assert corpus_catalog.law_ids("없는법") == []
 
 
 # -- abbreviations --
@@ -266,20 +256,20 @@ BRIEF_ABBREVIATIONS = {
 
 
 @pytest.mark.parametrize(("abbr", "title"), sorted(BRIEF_ABBREVIATIONS.items()))
-def test_abbreviations(abbr: str, title: str, catalog: LawCatalog) -> None:
-    assert catalog.match_title(abbr) == title
-    refs = find_citations(f"{abbr} 제2조에 관한 질문", catalog)
+def test_abbreviations(abbr: str, title: str, corpus_catalog: LawCatalog) -> None:
+    assert corpus_catalog.match_title(abbr) == title
+    refs = find_citations(f"{abbr} 제2조에 관한 질문", corpus_catalog)
     assert [(r.law, r.law_text, r.article) for r in refs] == [(title, abbr, ArticleNumber(2))]
 
 
-def test_abbreviation_data_is_consistent(catalog: LawCatalog) -> None:
+def test_abbreviation_data_is_consistent(corpus_catalog: LawCatalog) -> None:
     data = load_abbreviations()
-    titles = set(catalog.titles())
+    titles = set(corpus_catalog.titles())
     for abbr, target in data.items():
         if target in titles:
-            assert catalog.match_title(abbr) == target, abbr
+            assert corpus_catalog.match_title(abbr) == target, abbr
         else:  # an official 약칭 of a law not in this corpus: ignored, reported as unknown
-            assert catalog.match_title(abbr) is None, abbr
+            assert corpus_catalog.match_title(abbr) is None, abbr
     raw = json.loads(Path(__file__).resolve().parents[1].joinpath("legal_rag/data/law_abbreviations.json").read_text())
     assert set(raw["abbreviations"]) == set(data)
 
@@ -291,8 +281,8 @@ def test_abbreviation_never_shadows_a_title() -> None:
     assert cat.match_title("근기법") == "근기법"
 
 
-def test_abbreviation_with_decree_in_text(catalog: LawCatalog) -> None:
-    assert cites("조특법 시행령 제2조 및 상증법 제18조", catalog) == [
+def test_abbreviation_with_decree_in_text(corpus_catalog: LawCatalog) -> None:
+    assert cites("조특법 시행령 제2조 및 상증법 제18조", corpus_catalog) == [
         ("조세특례제한법 시행령", "제2조", ""),
         ("상속세 및 증여세법", "제18조", ""),
     ]
@@ -301,34 +291,34 @@ def test_abbreviation_with_decree_in_text(catalog: LawCatalog) -> None:
 # -- unknown laws and articles --
 
 
-def test_unknown_article_reported_with_suggestions(catalog: LawCatalog, store: ArticleStore) -> None:
-    (r,) = resolve_citations("민법 제9999조는?", catalog, store, AS_OF)
+def test_unknown_article_reported_with_suggestions(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    (r,) = resolve_citations("민법 제9999조는?", corpus_catalog, corpus_store, AS_OF)
     assert r.status == "article_not_found"
     assert r.doc_id is None
     assert r.statute is not None and r.statute.title == "민법"
     assert r.suggestions and all(s.startswith("「민법」 제") for s in r.suggestions)
     assert "「민법」 제9999조를 찾을 수 없습니다" in r.message and "article not found" in r.message
-    (r,) = resolve_citations("민법 제55조의2", catalog, store, AS_OF)
+    (r,) = resolve_citations("민법 제55조의2", corpus_catalog, corpus_store, AS_OF)
     assert r.status == "article_not_found"
     assert r.suggestions[:1] == ["「민법」 제55조"]
 
 
-def test_unknown_law_reported_with_suggestions(catalog: LawCatalog, store: ArticleStore) -> None:
-    (r,) = resolve_citations("「근로복지법」 제5조", catalog, store, AS_OF)
+def test_unknown_law_reported_with_suggestions(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    (r,) = resolve_citations("「근로복지법」 제5조", corpus_catalog, corpus_store, AS_OF)
     assert r.status == "law_not_found"
     assert r.ref.law is None and r.ref.known_law is False and r.ref.law_text == "근로복지법"
     assert "근로기준법" in r.suggestions
     assert "「근로복지법」을 찾을 수 없습니다" in r.message and "law not found" in r.message
-    (r,) = resolve_citations("국민건강보험법률 제44조", catalog, store, AS_OF)
+    (r,) = resolve_citations("국민건강보험법률 제44조", corpus_catalog, corpus_store, AS_OF)
     assert r.status == "law_not_found"
     assert r.suggestions[0] == "국민건강보험법"
-    assert catalog.suggest("국민건강보험볍")[0] == "국민건강보험법"
+    assert corpus_catalog.suggest("국민건강보험볍")[0] == "국민건강보험법"
 
 
-def test_unknown_law_keeps_its_articles(catalog: LawCatalog, store: ArticleStore) -> None:
+def test_unknown_law_keeps_its_articles(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     """Articles listed after an unknown law belong to it, not to the law cited before it."""
     text = "근로기준법 제94조 제1항, 사립학교법 제30조, 제31조 제1항, 헌법 제10조"
-    resolved = resolve_citations(text, catalog, store, AS_OF)
+    resolved = resolve_citations(text, corpus_catalog, corpus_store, AS_OF)
     assert [(r.ref.raw, r.status, r.ref.law_text) for r in resolved] == [
         ("근로기준법 제94조 제1항", "found", "근로기준법"),
         ("사립학교법 제30조", "law_not_found", "사립학교법"),
@@ -337,9 +327,9 @@ def test_unknown_law_keeps_its_articles(catalog: LawCatalog, store: ArticleStore
     ]
 
 
-def test_unknown_multiword_law_name(catalog: LawCatalog) -> None:
+def test_unknown_multiword_law_name(corpus_catalog: LawCatalog) -> None:
     text = "민법 제844조, 생명윤리 및 안전에 관한 법률 제24조 제1항, 생명윤리 및 안전에 관한 법률 시행규칙 제20조"
-    refs = find_citations(text, catalog)
+    refs = find_citations(text, corpus_catalog)
     assert [(r.law, r.law_text, r.known_law) for r in refs] == [
         ("민법", "민법", True),
         (None, "생명윤리 및 안전에 관한 법률", False),
@@ -347,10 +337,10 @@ def test_unknown_multiword_law_name(catalog: LawCatalog) -> None:
     ]
 
 
-def test_unknown_quoted_law_mention_is_reported(catalog: LawCatalog, store: ArticleStore) -> None:
-    resolved = resolve_citations("「사립학교법」에 따르면 「취업규칙」과 민법이", catalog, store, AS_OF)
+def test_unknown_quoted_law_mention_is_reported(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    resolved = resolve_citations("「사립학교법」에 따르면 「취업규칙」과 민법이", corpus_catalog, corpus_store, AS_OF)
     assert [(r.ref.law_text, r.status) for r in resolved] == [("사립학교법", "law_not_found")]
-    with_mentions = resolve_citations("「사립학교법」과 민법", catalog, store, AS_OF, include_mentions=True)
+    with_mentions = resolve_citations("「사립학교법」과 민법", corpus_catalog, corpus_store, AS_OF, include_mentions=True)
     assert [(r.status, r.doc_id) for r in with_mentions] == [("law_not_found", None), ("found", None)]
     assert with_mentions[1].statute is not None and with_mentions[1].statute.law_id == "001706"
 
@@ -358,22 +348,22 @@ def test_unknown_quoted_law_mention_is_reported(catalog: LawCatalog, store: Arti
 # -- versions and 법령IDs --
 
 
-def test_labor_standards_act_is_the_live_law(catalog: LawCatalog, store: ArticleStore) -> None:
-    (r,) = resolve_citations("근로기준법 제23조", catalog, store, date(2026, 12, 31))
+def test_labor_standards_act_is_the_live_law(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    (r,) = resolve_citations("근로기준법 제23조", corpus_catalog, corpus_store, date(2026, 12, 31))
     assert r.status == "found"
     assert r.statute is not None and r.statute.law_id == "001872"
-    assert "정당한 이유 없이 해고" in store.article(r.doc_id).text  # type: ignore[arg-type, union-attr]
+    assert "정당한 이유 없이 해고" in corpus_store.article(r.doc_id).text  # type: ignore[arg-type, union-attr]
     assert r.pending and "시행 예정 2027-01-01" in r.message
-    (r,) = resolve_citations("근기법 제23조", catalog, store, date(2027, 1, 1))
+    (r,) = resolve_citations("근기법 제23조", corpus_catalog, corpus_store, date(2027, 1, 1))
     assert r.statute is not None and r.statute.law_id == "001872" and not r.pending
     # even long before the live law's 시행일자 the 1997 stub never stands in
-    (r,) = resolve_citations("근로기준법 제23조", catalog, store, date(1999, 1, 1))
+    (r,) = resolve_citations("근로기준법 제23조", corpus_catalog, corpus_store, date(1999, 1, 1))
     assert r.statute is not None and r.statute.law_id == "001872" and r.pending
 
 
-def test_health_insurance_act_pending_until_2026_12_24(catalog: LawCatalog, store: ArticleStore) -> None:
+def test_health_insurance_act_pending_until_2026_12_24(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     for day, pending in [(date(2026, 12, 23), True), (date(2026, 12, 24), False), (date(2027, 6, 1), False)]:
-        (r,) = resolve_citations("「국민건강보험법」제44조", catalog, store, day)
+        (r,) = resolve_citations("「국민건강보험법」제44조", corpus_catalog, corpus_store, day)
         assert r.status == "found"
         assert r.pending is pending, day
         assert ("시행 예정" in r.message) is pending
@@ -403,16 +393,16 @@ def test_two_versions_of_one_law(law_dir: Path, tmp_path: Path) -> None:
         st.close()
 
 
-def test_former_law_is_flagged(catalog: LawCatalog, store: ArticleStore) -> None:
+def test_former_law_is_flagged(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     text = "구 근로기준법(2005. 1. 27. 법률 제7379호로 개정되기 전의 것) 제18조(현행 제2조 제1항 제5호 참조), 제34조"
-    refs = find_citations(text, catalog)
+    refs = find_citations(text, corpus_catalog)
     assert [(r.law, r.article.label if r.article else None, r.former) for r in refs] == [
         ("근로기준법", "제18조", True),
         ("근로기준법", "제2조", False),  # 현행
         ("근로기준법", "제34조", True),
     ]
     assert refs[0].raw.startswith("구 근로기준법(")
-    resolved = resolve_citations(text, catalog, store, date(2027, 1, 1))
+    resolved = resolve_citations(text, corpus_catalog, corpus_store, date(2027, 1, 1))
     assert "구법" in resolved[0].message and "구법" not in resolved[1].message
 
 
@@ -430,30 +420,30 @@ def test_former_law_is_flagged(catalog: LawCatalog, store: ArticleStore) -> None
         "부칙 제2조에 따른 경과조치",
     ],
 )
-def test_not_catalog_citations(text: str, catalog: LawCatalog) -> None:
-    refs = find_citations(text, catalog)
+def test_not_catalog_citations(text: str, corpus_catalog: LawCatalog) -> None:
+    refs = find_citations(text, corpus_catalog)
     assert all(r.article is None or not r.known_law for r in refs), refs
-    assert "상법" not in find_law_mentions(text, catalog)
+    assert "상법" not in find_law_mentions(text, corpus_catalog)
 
 
-def test_find_law_mentions(catalog: LawCatalog) -> None:
-    assert find_law_mentions("근로기준법상 통상임금", catalog) == ["근로기준법"]
+def test_find_law_mentions(corpus_catalog: LawCatalog) -> None:
+    assert find_law_mentions("근로기준법상 통상임금", corpus_catalog) == ["근로기준법"]
     text = "국민건강보험법 시행령과 「민법」, 근기법, 다시 민법, 약관의규제에관한법률상 해석"
-    assert find_law_mentions(text, catalog) == [
+    assert find_law_mentions(text, corpus_catalog) == [
         "국민건강보험법 시행령", "민법", "근로기준법", "약관의 규제에 관한 법률"
     ]
-    assert find_law_mentions("", catalog) == []
+    assert find_law_mentions("", corpus_catalog) == []
 
 
 # -- the dev set's own citation strings --
 
 
-def test_dev_set_gold_citations_resolve(dev_set: Path, catalog: LawCatalog, store: ArticleStore) -> None:
+def test_dev_set_gold_citations_resolve(dev_set: Path, corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     """Every gold (law, article) of the dev set is found when its raw citation string is resolved."""
     lines = [json.loads(line) for line in dev_set.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(lines) >= 50
     for item in lines:
-        resolved = resolve_citations(item["raw_citations"], catalog, store, AS_OF)
+        resolved = resolve_citations(item["raw_citations"], corpus_catalog, corpus_store, AS_OF)
         found = {(r.ref.law, r.ref.article.label) for r in resolved if r.status == "found" and r.ref.article}
         gold = {(g["law"], g["article"]) for g in item["gold"]}
         assert gold <= found, (item["id"], gold - found)
@@ -462,26 +452,26 @@ def test_dev_set_gold_citations_resolve(dev_set: Path, catalog: LawCatalog, stor
         assert len(resolved) >= written - item["raw_citations"].count("부칙"), item["id"]
 
 
-def test_empty_and_plain_text(catalog: LawCatalog, store: ArticleStore) -> None:
-    assert find_citations("", catalog) == []
-    assert resolve_citations("조문 인용이 없는 질문입니다", catalog, store, AS_OF) == []
+def test_empty_and_plain_text(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    assert find_citations("", corpus_catalog) == []
+    assert resolve_citations("조문 인용이 없는 질문입니다", corpus_catalog, corpus_store, AS_OF) == []
 
 
-def test_resolved_is_immutable(catalog: LawCatalog) -> None:
-    (ref,) = find_citations("민법 제1조", catalog)
+def test_resolved_is_immutable(corpus_catalog: LawCatalog) -> None:
+    (ref,) = find_citations("민법 제1조", corpus_catalog)
     with pytest.raises(AttributeError):
         ref.law = "형법"  # type: ignore[misc]
     assert replace(ref, law="형법").law == "형법"
 
 
-def test_checking_a_generated_answer(catalog: LawCatalog, store: ArticleStore) -> None:
+def test_checking_a_generated_answer(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
     """The answer check: every `법령명 제N조` is parsed; what the index lacks is flagged, not shown as a source."""
     answer = (
         "근로기준법 제23조제1항에 따르면 사용자는 정당한 이유 없이 해고하지 못합니다. 또한 같은 법 제26조는 "
         "해고 예고를 규정합니다. 민법 제750조(불법행위의 내용)도 참고하세요. 근로기준법 제999조와 "
         "「근로자보호법」 제3조는 존재하지 않습니다."
     )
-    resolved = resolve_citations(answer, catalog, store, date(2027, 1, 1))
+    resolved = resolve_citations(answer, corpus_catalog, corpus_store, date(2027, 1, 1))
     assert [(r.ref.raw, r.status) for r in resolved] == [
         ("근로기준법 제23조제1항", "found"),
         ("같은 법 제26조", "found"),
@@ -489,5 +479,5 @@ def test_checking_a_generated_answer(catalog: LawCatalog, store: ArticleStore) -
         ("근로기준법 제999조", "article_not_found"),
         ("「근로자보호법」 제3조", "law_not_found"),
     ]
-    assert store.article(resolved[1].doc_id).title == "해고의 예고"  # type: ignore[arg-type, union-attr]
+    assert corpus_store.article(resolved[1].doc_id).title == "해고의 예고"  # type: ignore[arg-type, union-attr]
     assert all(r.message for r in resolved)
