@@ -338,13 +338,13 @@ def _update_dense(previous: Any, new_vectors: np.ndarray, segments: Sequence[Seg
     previous rows' list numbers, so only the new vectors are assigned."""
     from legal_rag.dense import DenseIndex
 
-    old_vectors = previous.vectors()
-    state = previous.ivf_state()
+    contents = previous.ivf_contents()  # one pass over the inverted lists gives vectors and list numbers
+    old_vectors = previous.vectors() if contents is None else contents[0]
     blocks = [(old_vectors if s.source == "old" else new_vectors)[s.start:s.end] for s in segments]
     vectors = np.concatenate(blocks) if blocks else np.zeros((0, previous.dim), dtype=np.float32)
-    if state is None:
+    if contents is None:
         return DenseIndex.build(vectors, kind="auto")
-    centroids, lists = state
+    _, centroids, lists = contents
     new_lists = np.full(len(new_vectors), -1, dtype=np.int64)
     assignments = np.concatenate([(lists if s.source == "old" else new_lists)[s.start:s.end] for s in segments])
     return DenseIndex.build(vectors, kind="ivf", centroids=centroids, assignments=assignments)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ingest.options import PARSER_VERSION, IngestOptions
+from ingest.options import IngestOptions
 from ingest.sources import corpus_snapshot
 from legal_rag.bm25 import BM25Counts
 from legal_rag.index_format import (
@@ -76,7 +76,7 @@ def finish(build: Path, opts: IngestOptions, *, files: int, statutes: int, artic
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         build_id=build.name,
     )
-    manifest.options = {**opts.build_options(), "parser": PARSER_VERSION, "python": platform.python_version(),
+    manifest.options = {**opts.build_options(), "python": platform.python_version(),
                         "machine": platform.machine(), **(extra or {})}
     manifest.write(build)
     publish(build, opts.out)

@@ -59,9 +59,6 @@ class BM25Counts:
     def n_docs(self) -> int:
         return int(self.tf.shape[0])
 
-    def rows(self, start: int, end: int) -> sparse.csr_matrix:
-        return self.tf[start:end]
-
     @staticmethod
     def stack(parts: Sequence[sparse.csr_matrix], vocab: dict[str, int]) -> BM25Counts:
         """Row blocks (each over a prefix of `vocab`'s columns) stacked in order into one matrix."""

@@ -141,15 +141,17 @@ class DenseIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return faiss.rev_swig_ptr(index.get_xb(), n * self.dim).reshape(n, self.dim).copy()
 
-    def ivf_state(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(centroids, list number per row) of an IVF index; None for other kinds."""
+    def ivf_contents(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(vectors in row order, centroids, list number per row) of an IVF index, read from its inverted lists
+        in one pass; None for other kinds."""
         if self.kind != "ivf":
             return None
         faiss = _faiss()
         index = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
         ivf = faiss.extract_index_ivf(index)
-        centroids = ivf.quantizer.reconstruct_n(0, ivf.nlist)
-        return np.asarray(centroids, dtype=np.float32), _ivf_contents(index)[1]
+        centroids = np.asarray(ivf.quantizer.reconstruct_n(0, ivf.nlist), dtype=np.float32)
+        vectors, lists = _ivf_contents(index)
+        return vectors, centroids, lists
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (n_queries, k') with k' = min(k, ntotal), best first.

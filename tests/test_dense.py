@@ -62,7 +62,7 @@ def test_every_kind_gives_back_its_vectors_in_row_order(vectors: np.ndarray) -> 
 def test_ivf_update_reuses_centroids_and_assigns_only_new_vectors(vectors: np.ndarray) -> None:
     """What an incremental ingest does: drop some rows, insert new ones, keep the trained centroids."""
     base = DenseIndex.build(vectors[:2500], kind="ivf")
-    centroids, lists = base.ivf_state()
+    _, centroids, lists = base.ivf_contents()
     assert centroids.shape == (base.index.nlist, 48) and lists.shape == (2500,)
     fresh = vectors[2500:]
     kept = np.r_[0:1000, 1500:2500]  # rows 1000-1499 removed, 500 new rows inserted in their place
@@ -70,7 +70,7 @@ def test_ivf_update_reuses_centroids_and_assigns_only_new_vectors(vectors: np.nd
         np.concatenate([vectors[:1000], fresh, vectors[1500:2500]]), kind="ivf", centroids=centroids,
         assignments=np.concatenate([lists[:1000], np.full(len(fresh), -1), lists[1500:2500]]),
     )
-    new_centroids, new_lists = updated.ivf_state()
+    _, new_centroids, new_lists = updated.ivf_contents()
     assert np.array_equal(new_centroids, centroids)
     assert np.array_equal(np.concatenate([new_lists[:1000], new_lists[1500:]]), lists[kept])
     # the new vectors went to their nearest centroid, as training-time assignment would put them
