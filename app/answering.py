@@ -17,13 +17,13 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from app.engine import Engine
 from app.generation.base import GenerationError, Generator
 from app.generation.chain import AnswerResult, answer_question_full, stream_answer
 from app.generation.extractive import ExtractiveGenerator
 from app.generation.postprocess import CitationChecker
 from app.generation.prompt import PromptBudgetError
 from app.schemas import AskResponse, Citation, SearchResponse
+from legal_rag.search.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -59,8 +59,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_engine(index: Path | None) -> tuple[Any, int]:
     """(engine, 0), or (None, 3) with the reason printed when the index is missing or fails verification."""
-    from app.engine import Engine
     from legal_rag.index_format import IndexIntegrityError
+    from legal_rag.search.engine import Engine
 
     path = index or default_index()
     if not path.exists():
@@ -103,7 +103,7 @@ def citation_line(c: Citation) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.engine import UnknownLawError
+    from legal_rag.search.engine import UnknownLawError
 
     query = " ".join(args.query).strip()
     if not query:

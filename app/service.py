@@ -415,7 +415,7 @@ def _load_failure(exc: BaseException, index_dir: Path) -> str:
 
 def default_engine_loader(settings: Settings) -> Callable[[Path], Any]:
     def load(index_dir: Path) -> Any:
-        from app.engine import Engine
+        from legal_rag.search.engine import Engine
 
         if not index_dir.exists():
             raise FileNotFoundError(f"{index_dir} does not exist / 색인이 없습니다")

@@ -335,7 +335,7 @@ def ratios(ours: SystemReport, base: SystemReport) -> dict[str, float | None]:
 def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: date,
                      neural_index: Path | None, log: Callable[[str], None]) -> list[SystemReport]:
     """One loaded index, several RetrievalConfig variants; the engine's retriever is swapped and restored."""
-    from app.retrieval import HybridRetriever
+    from legal_rag.search.retriever import HybridRetriever
 
     bundle = engine.bundle
     base = engine.retriever.config
@@ -382,7 +382,7 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
                                "model, e.g. --embedder nlpai-lab/KURE-v1)"))
     else:
         try:
-            from app.engine import Engine
+            from legal_rag.search.engine import Engine
 
             neural = Engine(neural_index)
         except Exception as exc:  # noqa: BLE001 — a missing model or a broken index is reported, not fatal
@@ -453,14 +453,15 @@ def _log(msg: str) -> None:
 
 
 def _load_ours(index: Path, verify: bool) -> tuple[Any, System, str | None]:
-    """(engine or None, our system, warning). Without app.engine the bare hybrid retriever stands in, labelled."""
+    """(engine or None, our system, warning). Without legal_rag.search.engine the bare hybrid retriever stands in, labelled."""
     try:
-        from app.engine import Engine
+        from legal_rag.search.engine import Engine
     except ImportError as exc:
-        from app.retrieval import HybridRetriever, IndexBundle
+        from legal_rag.search.bundle import IndexBundle
+        from legal_rag.search.retriever import HybridRetriever
 
         bundle = IndexBundle(index, verify=verify)
-        warning = (f"app.engine unavailable ({exc}); 'ours' is HybridRetriever.retrieve_scored without the citation "
+        warning = (f"legal_rag.search.engine unavailable ({exc}); 'ours' is HybridRetriever.retrieve_scored without the citation "
                    "resolver / 엔진을 불러올 수 없어 인용 해석 없이 평가했습니다")
         return None, RetrieverSystem(HybridRetriever(bundle), "ours", "HybridRetriever only (no Engine)"), warning
     engine = Engine(index, verify=verify)
@@ -508,7 +509,7 @@ def run(args: argparse.Namespace) -> int:
         ablations = []
         if args.ablations:
             if engine is None:
-                _log("ablations need app.engine / 절제 실험에는 엔진이 필요합니다")
+                _log("ablations need legal_rag.search.engine / 절제 실험에는 엔진이 필요합니다")
             else:
                 ablations = ablation_reports(engine, items, args.top_k, as_of, args.neural_index, _log)
     finally:

@@ -71,7 +71,7 @@ def _summary(samples: dict[str, list[float]]) -> dict[str, Any]:
 def bench_retrieval(index: Path, queries: Sequence[str], top_k: int = 10, as_of: date | None = None,
                     synthetic: int = 200, repeats: int = 3, baseline: bool = True,
                     log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
-    from app.engine import Engine
+    from legal_rag.search.engine import Engine
     from legal_rag.tokenizer import tokenize_query
 
     as_of = as_of or date.today()

@@ -11,7 +11,7 @@ pytest_plugins = ("index_fixture",)
 
 @pytest.fixture(scope="module")
 def engine(service_index):  # type: ignore[no-untyped-def]
-    from app.engine import Engine
+    from legal_rag.search.engine import Engine
 
     e = Engine(service_index.index)
     yield e

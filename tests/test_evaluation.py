@@ -230,8 +230,8 @@ def test_eval_end_to_end_json(small_index: Path, dataset_file: Path, capsys: pyt
 
 def test_eval_text_report_and_determinism(small_index: Path, dataset_file: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from app.engine import Engine
     from bench.evaluation import EngineSystem, load_dataset
+    from legal_rag.search.engine import Engine
 
     rc = cli_main(["eval", "--index", str(small_index), "--dataset", str(dataset_file), "--no-baseline",
                    "--misses", "--as-of", "2026-06-01"])

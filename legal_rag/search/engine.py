@@ -13,11 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from app.query_expansion import expand_query
-from app.retrieval import HybridRetriever, IndexBundle, RetrievalConfig, ScoredArticle
-from app.schemas import Citation, Hit, SearchResponse
 from legal_rag.articles import ArticleNumber, law_key
 from legal_rag.citations import LawCatalog, ResolvedCitation, find_law_mentions, resolve_citations
+from legal_rag.search.bundle import IndexBundle
+from legal_rag.search.expansion import expand_query
+from legal_rag.search.results import Citation, Hit, SearchResponse
+from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
 from legal_rag.tokenizer import tokenize
 
 # Words that only frame a citation list ("… 참조 판단 해설 답변:") and carry no question of their own.
@@ -74,7 +75,7 @@ class Engine:
 
     def as_langchain(self, top_k: int = 8, as_of: date | None = None, laws: Sequence[str] = ()) -> Any:
         """This engine as a LangChain BaseRetriever (Documents with the article as metadata)."""
-        from app.langchain_retriever import StatuteRetriever
+        from legal_rag.search.langchain import StatuteRetriever
 
         return StatuteRetriever(engine=self, top_k=top_k, as_of=as_of, laws=list(laws))
 

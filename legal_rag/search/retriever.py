@@ -12,17 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
-from app.schemas import Hit
 from legal_rag.articles import Article, ArticleNumber, Statute, law_key
-from legal_rag.bm25 import BM25Index
-from legal_rag.index_format import Manifest, read_chunk_table, resolve_index, verify_index
-from legal_rag.store import STORE_FILE, ArticleStore
+from legal_rag.search.bundle import IndexBundle
+from legal_rag.search.fusion import rrf
+from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
 from legal_rag.versions import VersionChoice, select_versions
 
@@ -45,7 +43,7 @@ class RetrievalConfig:
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
-    expand_terms: bool = True  # legal thesaurus query expansion (app/query_expansion.py)
+    expand_terms: bool = True  # legal thesaurus query expansion (legal_rag/search/expansion.py)
 
 
 @dataclass
@@ -54,37 +52,6 @@ class ScoredArticle:
     score: float
     source: str = "retrieval"
     parts: dict[str, float] = field(default_factory=dict)
-
-
-class IndexBundle:
-    """Everything loaded from one built index directory."""
-
-    def __init__(self, directory: Path, verify: bool = True, use_gpu: bool | None = None) -> None:
-        self.directory = resolve_index(directory)
-        self.manifest = verify_index(self.directory) if verify else Manifest.read(self.directory)
-        self.store = ArticleStore(self.directory / STORE_FILE)
-        self.bm25 = BM25Index.load(self.directory)
-        self.chunk_doc_ids, _ = read_chunk_table(self.directory)
-        self.statute_rows = self.store.statutes()
-        self.statutes = {s.mst: s for s, _ in self.statute_rows}
-        # chunk row -> statute version index, to filter by version with one numpy comparison
-        mst_list = list(self.statutes)
-        mst_pos = {m: i for i, m in enumerate(mst_list)}
-        self.mst_list = mst_list
-        self.chunk_mst = np.fromiter((mst_pos[d.split(":", 1)[0]] for d in self.chunk_doc_ids), dtype=np.int32,
-                                     count=len(self.chunk_doc_ids))
-        self.dense: Any = None
-        self.embedder: Any = None
-        if self.manifest.dense.get("kind", "none") != "none":
-            from legal_rag.dense import DenseIndex
-            from legal_rag.embedder import load_embedder
-
-            self.dense = DenseIndex.load(self.directory, use_gpu=use_gpu)
-            source = self.manifest.embedder.get("path")
-            self.embedder = load_embedder(str(self.directory / source) if source else self.manifest.embedder["id"])
-
-    def close(self) -> None:
-        self.store.close()
 
 
 class HybridRetriever:
@@ -146,18 +113,13 @@ class HybridRetriever:
         rows, scores = rows[keep][: self.config.dense_candidates], scores[keep][: self.config.dense_candidates]
         return self._per_article(rows, scores)
 
-    @staticmethod
-    def _rrf(scores: dict[str, float], k: int) -> dict[str, float]:
-        ranked = sorted(scores, key=lambda d: -scores[d])
-        return {d: 1.0 / (k + i + 1) for i, d in enumerate(ranked)}
-
     def fuse(self, bm25: dict[str, float], dense: dict[str, float]) -> dict[str, ScoredArticle]:
         c = self.config
         fused: dict[str, ScoredArticle] = {}
         for name, scores, weight in (("bm25", bm25, c.bm25_weight), ("dense", dense, c.dense_weight)):
             if weight <= 0:
                 continue
-            for d, v in self._rrf(scores, c.rrf_k).items():
+            for d, v in rrf(scores, c.rrf_k).items():
                 sa = fused.setdefault(d, ScoredArticle(d, 0.0))
                 sa.score += weight * v
                 sa.parts[name] = scores[d]

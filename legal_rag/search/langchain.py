@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from app.schemas import Hit
+from legal_rag.search.results import Hit
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -22,7 +22,7 @@ class StatuteRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    engine: Any  # app.engine.Engine; typed loosely so pydantic does not try to validate it
+    engine: Any  # legal_rag.search.engine.Engine; typed loosely so pydantic does not try to validate it
     top_k: int = 8
     as_of: date | None = None
     laws: list[str] = []
