@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
     metrics.gauge("legal_rag_generation_capacity", "Generation slots plus queue places.",
                   lambda: service.limiter.capacity)
     metrics.gauge("legal_rag_index_ready", "1 when an index is loaded and verified.",
-                  lambda: 1.0 if holder.current is not None else 0.0)
+                  lambda: 1.0 if holder.current is not None else 0.0, mode="livemin")
     metrics.info = lambda: ({"build_id": str(holder.current.info.get("build_id", ""))}
                             if holder.current is not None else {})
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
             if sighup:
                 loop.remove_signal_handler(signal.SIGHUP)
             service.close()
+            metrics.process_exit()
 
     app = FastAPI(
         title="legal-rag",
