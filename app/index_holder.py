@@ -112,11 +112,11 @@ class EngineHolder:
             return old, new
 
     def reload_logged(self) -> None:
-        """Reload for a signal handler: a failure is logged, the previous index keeps serving."""
+        """Reload for a signal or the reload watcher: a failure is logged, the previous index keeps serving."""
         try:
             self.reload()
         except IndexLoadError as exc:
-            log.error("SIGHUP reload failed, previous index keeps serving: %s", exc)
+            log.error("reload failed, previous index keeps serving: %s", exc)
 
     def acquire(self) -> Loaded:
         with self._lock:

@@ -24,6 +24,7 @@ from app.generation.factory import make_generator
 from app.index_holder import EngineHolder, Loaded, NotReadyError
 from app.limits import GenerationLimiter, OverloadedError, run_on_each_thread
 from app.metrics import Metrics
+from app.reload_sync import ReloadWatcher
 from app.settings import Settings
 
 log = logging.getLogger("legal_rag.service")
@@ -40,6 +41,7 @@ class Service:
     injected_generator: Any = None
     ready_event: threading.Event = field(default_factory=threading.Event)  # start-up finished (ok or not)
     warm: bool = False
+    reload_watcher: ReloadWatcher | None = None  # several workers: follows the shared reload generation
     limiter: GenerationLimiter = field(init=False)
     search_pool: ThreadPoolExecutor = field(init=False)
     _closed: bool = field(default=False, init=False)

@@ -34,6 +34,7 @@ from app.index_holder import INGEST_HINT, EngineHolder, default_engine_loader
 from app.logging_config import configure_logging
 from app.metrics import Metrics
 from app.middleware import ServiceMiddleware
+from app.reload_sync import ReloadGeneration, ReloadWatcher
 from app.runtime import Service
 from app.settings import Settings
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
     metrics = Metrics()
     holder = EngineHolder(settings, engine_loader or default_engine_loader(settings), metrics)
     service = Service(settings, holder, metrics, injected_generator=generator)
+    generation = ReloadGeneration.from_env()  # set by `legal-rag serve --workers N`
     metrics.gauge("legal_rag_generation_queue_depth", "Answers waiting for a generation slot.",
                   lambda: service.limiter.waiting)
     metrics.gauge("legal_rag_generation_in_progress", "Answers being generated now.",
@@ -68,10 +70,16 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
         configure_logging(settings)
         loop = asyncio.get_running_loop()
         service.open()
+        if generation is not None:
+            service.reload_watcher = ReloadWatcher(generation, holder)
         threading.Thread(target=service.start, name="index-loader", daemon=True).start()
+        if service.reload_watcher is not None:
+            service.reload_watcher.start()
+        # SIGHUP: reload this process's index, or (several workers) ask every worker to reload.
+        on_hup = service.reload_watcher.request if service.reload_watcher is not None else holder.reload_logged
         sighup = False
         try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, holder.reload_logged))
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, on_hup))
             sighup = True
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass  # not the main thread (tests) or no SIGHUP on this platform
@@ -80,6 +88,8 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
         finally:
             if sighup:
                 loop.remove_signal_handler(signal.SIGHUP)
+            if service.reload_watcher is not None:
+                service.reload_watcher.stop()
             service.close()
             metrics.process_exit()
 

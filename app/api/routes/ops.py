@@ -59,6 +59,8 @@ async def reload_route(service: ServiceDep) -> JSONResponse:
     except IndexLoadError as exc:
         body = ReloadResponse(status="failed", build_id=previous, previous_build_id=previous, reason=str(exc))
         return JSONResponse(body.model_dump(), status_code=409)
+    if service.reload_watcher is not None:
+        service.reload_watcher.reloaded_here()  # the other worker processes follow
     body = ReloadResponse(status="reloaded", build_id=new.info.get("build_id"), previous_build_id=previous)
     return JSONResponse(body.model_dump(), status_code=200)
 
