@@ -43,7 +43,8 @@ class IndexBundle:
             from legal_rag.dense import DenseIndex
             from legal_rag.embedder import load_embedder
 
-            self.dense = DenseIndex.load(self.directory, use_gpu=use_gpu)
+            # Memory-mapped: the index is only searched here, and worker processes then share one copy.
+            self.dense = DenseIndex.load(self.directory, use_gpu=use_gpu, mmap=True)
             source = self.manifest.embedder.get("path")
             self.embedder = load_embedder(str(self.directory / source) if source else self.manifest.embedder["id"])
 
