@@ -36,8 +36,7 @@ from ingest.sources import FileCache, ParsedFile, content_digest, file_stamp, lo
 from ingest.vectors import encode_chunks
 from legal_rag.articles import Chunk
 from legal_rag.bm25 import BM25Counts
-from legal_rag.citation_graph import EDGES_FILE, load_edges, mine_edges, write_citation_graph
-from legal_rag.citations import LawCatalog
+from legal_rag.citation_graph import EDGES_FILE, load_edges, mine_edges, statute_text_catalog, write_citation_graph
 from legal_rag.index_format import (
     EMBEDDER_DIR,
     FILES_FILE,
@@ -186,7 +185,7 @@ def _update_citation_graph(previous: Path, build: Path, gone: Sequence[str], par
         rows = store.statutes()
     finally:
         store.close()
-    catalog = LawCatalog.from_statutes(rows)
+    catalog = statute_text_catalog(rows)
     for pf in parsed:
         edges[pf.statute.mst] = mine_edges(pf.statute, pf.articles, catalog)
     write_citation_graph(build, edges, {st.mst: st.key for st, _ in rows})
