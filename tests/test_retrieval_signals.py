@@ -4,7 +4,6 @@ people type, and law names matched on word boundaries — on the real shared cor
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
