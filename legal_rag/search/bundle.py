@@ -29,6 +29,7 @@ class IndexBundle:
         mst_list = list(self.statutes)
         mst_pos = {m: i for i, m in enumerate(mst_list)}
         self.mst_list = mst_list
+        self.mst_pos = mst_pos
         self.chunk_mst = np.fromiter((mst_pos[d.split(":", 1)[0]] for d in self.chunk_doc_ids), dtype=np.int32,
                                      count=len(self.chunk_doc_ids))
         # Statute-level evidence: every statute version scored as one document (the sum of its chunks' counts).

@@ -54,6 +54,10 @@ class RetrievalConfig:
     statute_weight: float = 0.0
     statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
     statute_candidates: int = 50
+    # ... and the best `statute_expand` chunks of each of the top `statute_expand_statutes` statutes join the
+    # BM25 candidates (0 = off), so the statute a question is about contributes articles on a large corpus.
+    statute_expand: int = 0
+    statute_expand_statutes: int = 5
     # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
     statute_prior: float = 0.0
@@ -96,13 +100,23 @@ class HybridRetriever:
                 out[d] = s
         return out
 
-    def bm25_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
+    def bm25_scores(self, query: str, mask: np.ndarray, statutes: Sequence[str] = ()) -> dict[str, float]:
+        """Best chunk score per article among the top chunks, plus (`statutes`: 법령MSTs) the best chunks of
+        those statutes, so that a statute the question is about contributes articles even when other
+        statutes' chunks fill the global top."""
         scores = self.bundle.bm25.score(tokenize_query(query))
         scores = np.where(mask, scores, 0.0)
         n = min(self.config.bm25_candidates, int((scores > 0).sum()))
         if n == 0:
             return {}
         rows = np.argpartition(-scores, n - 1)[:n]
+        if statutes and self.config.statute_expand > 0:
+            wanted = np.fromiter((self.bundle.mst_pos[m] for m in statutes), dtype=np.int32)
+            inside = np.flatnonzero(np.isin(self.bundle.chunk_mst, wanted) & (scores > 0))
+            m = min(self.config.statute_expand * len(statutes), inside.size)
+            if m:
+                extra = inside[np.argpartition(-scores[inside], m - 1)[:m]]
+                rows = np.union1d(rows, extra)
         return self._per_article(rows, scores[rows])
 
     def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
@@ -168,9 +182,10 @@ class HybridRetriever:
         """Fused ranking. `mentioned_laws` (titles named in the query) boost their own articles."""
         as_of = as_of or date.today()
         mask = self._mask(as_of, tuple(sorted(laws)))
-        fused = self.fuse(self.bm25_scores(query, mask), self.dense_scores(query, mask))
         c = self.config
         statute_rrf = self.statute_scores(query, as_of, tuple(sorted(laws))) if c.statute_weight > 0 else {}
+        top_statutes = sorted(statute_rrf, key=lambda m: -statute_rrf[m])[: c.statute_expand_statutes]
+        fused = self.fuse(self.bm25_scores(query, mask, top_statutes), self.dense_scores(query, mask))
         graph = self.bundle.citation_graph if (c.statute_prior > 0 or c.article_prior > 0) else None
         mentioned = {law_key(t) for t in mentioned_laws}
         for sa in fused.values():
