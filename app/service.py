@@ -43,6 +43,7 @@ from app.limits import GenerationLimiter, OverloadedError
 from app.metrics import Metrics
 from app.schemas import SCHEMA_VERSION, AskRequest, AskResponse, Hit, SearchResponse
 from app.settings import Settings
+from legal_rag.versions import today_kst
 
 log = logging.getLogger("legal_rag.service")
 access_log = logging.getLogger("legal_rag.access")
@@ -156,7 +157,7 @@ class ApiError(Exception):
 
 def parse_as_of(value: str | None) -> date:
     if value is None or value == "":
-        return date.today()
+        return today_kst()
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(value)

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.schemas import AskResponse, Citation, Hit
+from legal_rag.versions import today_kst
 
 CSRF_COOKIE = "legal_rag_csrf"
 CSRF_FIELD = "csrf_token"
@@ -196,7 +196,7 @@ async def ask_form(request: Request) -> HTMLResponse:
     except ApiError as exc:
         return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
     return _page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
-                                          "today": date.today().isoformat(), **result_view(resp)})
+                                          "today": today_kst().isoformat(), **result_view(resp)})
 
 
 def render_api_docs(request: Request, openapi: dict[str, Any]) -> HTMLResponse:

@@ -140,6 +140,17 @@ def _line_width(lines: list[str]) -> float | None:
     return wrapped[int(len(wrapped) * 0.9)]
 
 
+def pdf_law_id(title: str) -> str:
+    """법령ID of a statute known only from PDFs: `pdf-` + the title's key (ingest makes a PDF of a law the corpus
+    holds a version of that law instead, see ingest/sources.py)."""
+    return "pdf-" + re.sub(r"[^\w]", "-", law_key(title))
+
+
+def pdf_mst(title: str, effective: date) -> str:
+    """법령MST of a PDF version: no ':' (a doc_id is `법령MST:제N조`), one per law and 시행일자."""
+    return f"{pdf_law_id(title)}-{effective:%Y%m%d}"
+
+
 def _date(y: str, m: str, d: str) -> date | None:
     try:
         return date(int(y), int(m), int(d))
@@ -542,8 +553,8 @@ def parse_statute_pdf_text(pages: list[str], path: str) -> tuple[Statute, list[A
         joiner.feed(i, ln)
 
     statute = Statute(
-        law_id=f"pdf:{key}",
-        mst=f"pdf:{key}:{effective.isoformat()}",
+        law_id=pdf_law_id(title),
+        mst=pdf_mst(title, effective),
         title=title,
         kind=kind,
         promulgated=promulgated,
