@@ -526,16 +526,16 @@ def _to_markdown(logical: list[list[str]]) -> str:
 
 
 def _title_from_head(head: list[str]) -> str:
-    """The title from the lines above the `[시행 …]` line: the big title, possibly wrapped, and a running
-    header drawn before it (the title again, possibly wrapped otherwise, maybe with a date column).
-    Footers and lines without Hangul are dropped; what remains is the title repeated, so the title is the
-    shortest run of leading lines whose text, repeated, gives all of it."""
+    """The title from the lines above the `[시행 …]` line: the big title (possibly wrapped) right above it, and
+    maybe a running header drawn before it (the title again, wrapped otherwise, beside a date or page number).
+    The title is the fewest lines next to the bracket such that every other line is copies of it and text
+    without Hangul."""
     lines = [x for x in head if not any(r.match(x) for r in _FOOTER_RES) and _HANGUL_RE.search(x)]
-    whole = law_key("".join(lines))
     for k in range(1, len(lines) + 1):
-        unit = law_key("".join(lines[:k]))
-        if unit and len(whole) % len(unit) == 0 and unit * (len(whole) // len(unit)) == whole:
-            return " ".join(lines[:k]).strip()
+        title = law_key("".join(lines[-k:]))
+        rest = law_key("".join(lines[:-k]))
+        if title and not _HANGUL_RE.search(rest.replace(title, "")):
+            return " ".join(lines[-k:]).strip()
     return " ".join(lines).strip()
 
 

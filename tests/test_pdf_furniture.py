@@ -156,3 +156,18 @@ def test_cut_print_with_the_header_drawn_last_is_reported(md: dict, tmp_path: Pa
         writer.write(f)
     report = parse_pdf_file(cut)
     assert report.error is not None and "쪽만" in report.error, report.error
+
+
+@pytest.mark.parametrize("where", ["top", "bottom"])
+def test_header_of_title_and_date_on_one_line(md: dict, where: str) -> None:
+    """A two-column header that extracts as one line (`주택임대차보호법 2026. 1. 2.`), at either edge."""
+    want = md["주택임대차보호법/법률.md"]
+    head = f"{want.statute.title} {PRINT_DATE}"
+    pages = []
+    for text in layout_page_texts(want.statute, want.articles, header="none"):
+        lines = text.split("\n")
+        pages.append("\n".join([head, *lines] if where == "top" else [*lines, head]))
+    statute, articles = parse_statute_pdf_text(pages, "print.pdf")
+    assert statute.title == want.statute.title
+    _assert_same_articles(articles, want.articles)
+    assert not any(PRINT_DATE in a.text for a in articles)
