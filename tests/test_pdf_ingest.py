@@ -187,3 +187,10 @@ def test_incremental_update_relinks_a_pdf_when_its_law_arrives(law_dir: Path, tm
         assert [(st.law_id, st.from_pdf) for st in rows] == [(md_statute.law_id, False)]
     finally:
         e.close()
+
+
+def test_doc_id_split_does_not_depend_on_the_mst_shape() -> None:
+    assert split_doc_id("280447:제839조의2") == ("280447", "제839조의2")
+    assert split_doc_id("280447:부칙 <제21235호,2025.12.23>") == ("280447", "부칙 <제21235호,2025.12.23>")
+    assert split_doc_id("pdf-민법-20260317:제1조") == ("pdf-민법-20260317", "제1조")
+    assert split_doc_id("pdf:민법:2026-03-17:제1조") == ("pdf:민법:2026-03-17", "제1조")  # an older index's PDF MST
