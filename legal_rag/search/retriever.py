@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, ArticleNumber, Statute, law_key
+from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
-from legal_rag.versions import VersionChoice, select_versions
+from legal_rag.versions import VersionChoice, article_state, select_versions, today_kst
 
 # Scales of the log priors: a count at the scale gets (almost) the full weight. 민법 is cited by about a
 # thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
@@ -180,7 +180,7 @@ class HybridRetriever:
         mentioned_laws: Sequence[str] = (),
     ) -> list[ScoredArticle]:
         """Fused ranking. `mentioned_laws` (titles named in the query) boost their own articles."""
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         mask = self._mask(as_of, tuple(sorted(laws)))
         c = self.config
         statute_rrf = self.statute_scores(query, as_of, tuple(sorted(laws))) if c.statute_weight > 0 else {}
@@ -189,7 +189,7 @@ class HybridRetriever:
         graph = self.bundle.citation_graph if (c.statute_prior > 0 or c.article_prior > 0) else None
         mentioned = {law_key(t) for t in mentioned_laws}
         for sa in fused.values():
-            mst, label = sa.doc_id.split(":", 1)
+            mst, label = split_doc_id(sa.doc_id)
             st = self.bundle.statutes[mst]
             if statute_rrf:
                 sa.score += c.statute_weight * statute_rrf.get(mst, 0.0)
@@ -205,7 +205,7 @@ class HybridRetriever:
         return ranked[:top_k]
 
     def retrieve(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> list[Hit]:
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         scored = self.retrieve_scored(query, top_k, as_of, laws)
         return self.to_hits(scored, as_of)
 
@@ -223,13 +223,13 @@ class HybridRetriever:
     def make_hit(self, a: Article, score: float, rank: int, chosen: dict[str, VersionChoice], source: str) -> Hit:
         st = self.bundle.statutes[a.mst]
         vc = chosen.get(st.law_id)
-        pending = bool(vc and vc.pending and vc.statute.mst == a.mst)
+        state = article_state(vc, a)  # the version's pending flag, refined by the article's own 시행일 (부칙)
         return Hit(
             doc_id=a.doc_id, law=a.law_title, law_id=a.law_id, article=a.number, title=a.title, text=a.text,
             score=round(float(score), 6), rank=rank, url=article_url(st, a.number),
-            effective=st.effective.isoformat() if st.effective else None, pending=pending,
-            note=vc.note if pending and vc else "", source=source,  # type: ignore[arg-type]
-            chapter=" > ".join(a.chapter_path), deleted=a.deleted,
+            effective=st.effective.isoformat() if st.effective else None, pending=state.pending,
+            note=state.note, source=source,  # type: ignore[arg-type]
+            chapter=" > ".join(a.chapter_path), deleted=a.deleted, article_effective=state.effective,
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:
