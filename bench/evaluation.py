@@ -364,13 +364,16 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
     try:
         variants = [
             ("hybrid+citations", "+ citation resolver and law-mention boost (Engine.search)",
-             replace(base, delegation=False, expand_terms=False)),
-            ("hybrid+citations+thesaurus", "+ legal thesaurus query expansion (legal_terms.json)",
-             replace(base, delegation=False, expand_terms=True)),
-            ("hybrid+citations+thesaurus+위임", "+ 위임 expansion (시행령 -> 법 article)",
-             replace(base, delegation=True, expand_terms=True)),
-            ("bm25+citations+thesaurus+위임", "the full engine without the dense side",
-             replace(base, delegation=True, expand_terms=True, dense_weight=0.0)),
+             replace(base, delegation=False, statute_weight=0.0, statute_expand=0, statute_prior=0.0,
+                     article_prior=0.0)),
+            ("+statute evidence", "+ statutes scored as whole documents, their best chunks as candidates",
+             replace(base, delegation=False, statute_prior=0.0, article_prior=0.0)),
+            ("+citation priors", "+ citation-graph priors of statutes and articles",
+             replace(base, delegation=False)),
+            ("+위임", "+ 위임 expansion (시행령 -> 법 article) (= the full engine with these weights)",
+             replace(base, delegation=True)),
+            ("full engine without dense", "the full engine without the dense side",
+             replace(base, dense_weight=0.0)),
         ]
         for name, description, config in variants:
             engine.retriever = HybridRetriever(bundle, config)

@@ -50,7 +50,6 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("article-prior", "citing provisions of the article (citation graph) as a multiplicative prior",
            "article_prior", (0.0, 0.1, 0.25, 0.5, 1.0)),
     Signal("dense", "the offline dense side (RRF weight)", "dense_weight", (0.0, 0.1, 0.25, 0.5)),
-    Signal("thesaurus", "legal thesaurus query expansion", "expand_terms", (False, True)),
     Signal("delegation", "위임 expansion (시행령 -> 법 article)", "delegation", (False, True)),
     Signal("subordinate-prior", "시행령/시행규칙 articles down-weighted unless named", "subordinate_prior",
            (0.5, 0.75, 1.0)),

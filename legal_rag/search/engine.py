@@ -22,7 +22,6 @@ from legal_rag.citations import (
     resolve_citations,
 )
 from legal_rag.search.bundle import IndexBundle
-from legal_rag.search.expansion import expand_query
 from legal_rag.search.results import Citation, Hit, SearchResponse
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
 from legal_rag.tokenizer import tokenize
@@ -197,8 +196,7 @@ class Engine:
         if not (resolved and self._only_citations(query, resolved)):
             t1 = time.perf_counter()
             mentioned = self.mentioned_laws(query)
-            expanded = expand_query(query) if self.retriever.config.expand_terms else query
-            scored = self.retriever.retrieve_scored(expanded, top_k + len(seen), as_of, law_titles, mentioned)
+            scored = self.retriever.retrieve_scored(query, top_k + len(seen), as_of, law_titles, mentioned)
             scored = self._expand_delegation(scored, as_of, top_k)
             for h in self.retriever.to_hits([s for s in scored if s.doc_id not in seen], as_of):
                 if len(hits) >= top_k:

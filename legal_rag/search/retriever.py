@@ -48,7 +48,6 @@ class RetrievalConfig:
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
-    expand_terms: bool = True  # legal thesaurus query expansion (legal_rag/search/expansion.py)
     # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
     # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
     statute_weight: float = 0.0
