@@ -119,7 +119,7 @@ class HybridRetriever:
         return self._per_article(rows, scores[rows])
 
     def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
-        if self.bundle.dense is None:
+        if self.bundle.dense is None or self.config.dense_weight <= 0:  # off: no query encoding, no FAISS search
             return {}
         vec = self.bundle.embedder.encode([query])
         k = min(self.config.dense_candidates * 4, len(self.bundle.chunk_doc_ids))
