@@ -692,38 +692,19 @@ def train_static_embedder(
 # Training pairs the statutes provide
 
 
-# `법 제44조` in a 시행령/시행규칙 means the parent 법률 (defined in its 제1조 as `(이하 "법"이라 한다)`),
-# `영 제19조` in a 시행규칙 means the 시행령. `같은 법`/`이 법` point elsewhere; `「민법」 제3조` never matches.
-_PARENT_REF_RE = re.compile(
-    r"(?:(?<![가-힣\w])(?<!같은 )(?<!이 )(?P<kind>법|영)|\"(?P<kind2>법|영)\"이라\s*한다\))\s*"
-    r"제\s*(?P<main>\d+)\s*조(?:\s*의\s*(?P<sub>\d+))?"
-)
-_SUBORDINATE_SUFFIXES = (" 시행령", " 시행규칙")
-
-
-def _parent_titles(title: str) -> dict[str, str] | None:
-    """{'법': parent law title, '영': its 시행령 title} for a 시행령/시행규칙 title, else None."""
-    for suffix in _SUBORDINATE_SUFFIXES:
-        if title.endswith(suffix):
-            base = title[: -len(suffix)].strip()
-            refs = {"법": base}
-            if suffix == " 시행규칙":
-                refs["영"] = base + " 시행령"
-            return refs
-    return None
-
-
 def corpus_pairs(
     articles: Sequence[Article], with_law_title: bool = True, max_parent_refs: int = 3
 ) -> list[tuple[str, str]]:
     """(query text, positive text) pairs from the statutes alone, deduplicated, in corpus order.
 
     - every titled, non-deleted, non-부칙 article: (`법령명 조문제목`, article body);
-    - every 시행령/시행규칙 article citing its parent as `법 제N조` (or `영 제N조` from a 시행규칙):
-      (its body, the cited parent article's body), up to `max_parent_refs` parents per article. Bodies only,
-      so every text of every pair is either a title line or an article body the caller has tokenised anyway.
-    The parent is found by title (the subordinate title without " 시행령"/" 시행규칙", matched with law_key).
+    - every 시행령/시행규칙 article citing its parent (`법 제N조`, or `영 제N조` from a 시행규칙, as
+      `legal_rag.citations.parent_references` reads them): (its body, the cited parent article's body), up to
+      `max_parent_refs` parents per article. Bodies only, so every text of every pair is either a title line
+      or an article body the caller has tokenised anyway.
     """
+    from legal_rag.citations import LawCatalog, parent_references
+
     live = [a for a in articles if not a.deleted and not a.is_addendum and a.text.strip()]
     by_key: dict[tuple[str, ArticleNumber], Article] = {}
     for a in live:
@@ -745,22 +726,13 @@ def corpus_pairs(
     for a in live:
         if a.title:
             add(f"{a.law_title} {a.title}" if with_law_title else a.title, a.text)
+    catalog = LawCatalog.from_titles((a.law_title, a.law_id) for a in live)
     for a in live:
-        parents = _parent_titles(a.law_title)
-        if parents is None:
-            continue
         found = 0
-        cited: set[tuple[str, ArticleNumber]] = set()
-        for m in _PARENT_REF_RE.finditer(a.text):
-            kind = m.group("kind") or m.group("kind2")
-            parent_title = parents.get(kind)
-            if parent_title is None:
+        for ref in parent_references(a.text, a.law_title, catalog):
+            parent = by_key.get((law_key(ref.law), ref.article))
+            if parent is None:
                 continue
-            key = (law_key(parent_title), ArticleNumber(int(m.group("main")), int(m.group("sub") or 0)))
-            parent = by_key.get(key)
-            if parent is None or key in cited:
-                continue
-            cited.add(key)
             add(a.text, parent.text)
             found += 1
             if found >= max_parent_refs:

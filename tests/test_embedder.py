@@ -105,14 +105,18 @@ def test_corpus_pairs_titles_and_parent_citations(corpus: Corpus) -> None:
 
     links = parent_pairs(corpus)
     assert len(links) >= 50
-    # Every link is backed by a `법 제N조` / `영 제N조` citation in the child's text naming that parent article.
+    # Every link is backed by a citation in the child's text naming that parent article: `법 제N조` / `영 제N조`
+    # or the parent's title in 「」 (`「근로기준법」(이하 "법"이라 한다) 제19조`), the article directly or later in
+    # the same list on one line ("법 제51조제2항, 제51조의2제1항, …"), with no other law (「…」, 같은 법,
+    # 이 법/영/규칙) named in between.
     for child, parent in links:
         kind = "영" if parent.law_title.endswith("시행령") else "법"
-        numbers = {ArticleNumber.parse(m) for m in re.findall(rf"{kind}\s*제\s*\d+\s*조(?:\s*의\s*\d+)?", child.text)}
-        numbers |= {
-            ArticleNumber.parse(m)
-            for m in re.findall(rf'"{kind}"이라\s*한다\)\s*(제\s*\d+\s*조(?:\s*의\s*\d+)?)', child.text)
-        }
+        numbers: set[ArticleNumber] = set()
+        start = rf"(?<![가-힣]){kind}\s*(?=제\s*\d+\s*조)|「{re.escape(parent.law_title)}」"
+        for line in child.text.splitlines():
+            for m in re.finditer(start, line):
+                run = re.split(r"「|같은 법|(?<![가-힣])이 (?:법|영|규칙)", line[m.end() :])[0]
+                numbers |= {ArticleNumber.parse(x) for x in re.findall(r"제\s*\d+\s*조(?:\s*의\s*\d+)?", run)}
         assert ArticleNumber.parse(parent.number) in numbers, (child.header, parent.header)
         assert law_key(parent.law_title) in {
             law_key(child.law_title.split(" 시행")[0]),

@@ -6,7 +6,6 @@ LangChain BaseRetriever for composition.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,14 +16,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, ArticleNumber, Statute, law_key
+from legal_rag.articles import Article, Statute, law_key
+from legal_rag.citations import LawCatalog, parent_law_title, parent_references
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
 from legal_rag.versions import VersionChoice, select_versions
-
-_PARENT_REF_RE = re.compile(r"(?<![가-힣])법\s*(제\d+조(?:의\d+)?)")
 
 
 def article_url(statute: Statute, article: str) -> str:
@@ -178,20 +176,23 @@ class HybridRetriever:
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:
-        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites as `법 제N조` (위임 관계)."""
-        title = article.law_title
-        for suffix in (" 시행령", " 시행규칙"):
-            if title.endswith(suffix):
-                parent = title[: -len(suffix)]
-                break
-        else:
+        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites (`법 제N조`; 위임 관계), as
+        legal_rag.citations.parent_references reads them (not `같은 법`/`이 법` meaning another statute)."""
+        parent = parent_law_title(article.law_title)
+        if parent is None:
+            return []
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+        refs = [r for r in parent_references(article.text, article.law_title, self._catalog) if r.law == parent]
+        if not refs:
             return []
         chosen = self.versions(as_of)
         parents = [vc.statute for vc in chosen.values() if vc.statute.title == parent and not vc.repeal_stub]
         out = []
         for st in parents:
-            for ref in dict.fromkeys(_PARENT_REF_RE.findall(article.text)):
-                found = self.bundle.store.find_article(st.mst, ArticleNumber.parse(ref))
+            for ref in refs:
+                found = self.bundle.store.find_article(st.mst, ref.article)
                 if found:
                     out.append(found.doc_id)
         return out
