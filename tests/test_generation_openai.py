@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -242,15 +243,26 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
 
 
-def test_config_from_env() -> None:
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.settings import GeneratorSettings, Settings
+
+    for var in [v for v in os.environ if v.startswith("LEGAL_RAG_")]:
+        monkeypatch.delenv(var)
+    assert GeneratorSettings().backend == "extractive"
     env = {"LEGAL_RAG_GENERATOR": "openai", "LEGAL_RAG_OPENAI_BASE_URL": "http://10.0.0.5:8000/v1/",
            "LEGAL_RAG_OPENAI_RETRIES": "5", "LEGAL_RAG_MAX_NEW_TOKENS": "256", "LEGAL_RAG_MODEL": "",
            "LEGAL_RAG_LOAD_IN_4BIT": "true"}
-    cfg = GeneratorConfig.from_env(env)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    cfg = GeneratorSettings()
+    assert isinstance(cfg, GeneratorConfig)
     assert cfg.backend == "openai" and cfg.openai_base_url == "http://10.0.0.5:8000/v1"
     assert cfg.openai_retries == 5 and cfg.max_new_tokens == 256 and cfg.load_in_4bit is True
     assert cfg.model == MODEL and cfg.served_model == MODEL  # empty variable = unset
     assert (cfg.temperature, cfg.repetition_penalty) == (0.5, 1.15)
-    assert GeneratorConfig.from_env({}).backend == "extractive"
+    # The service's overrides win over the environment.
+    assert Settings(generator="hf", generator_options={"max_new_tokens": 64}).generator_config().model_dump() == {
+        **cfg.model_dump(), "backend": "hf", "max_new_tokens": 64}
+    monkeypatch.setenv("LEGAL_RAG_GENERATOR", "gpt")
     with pytest.raises(ValueError):
-        GeneratorConfig.from_env({"LEGAL_RAG_GENERATOR": "gpt"})
+        GeneratorSettings()
