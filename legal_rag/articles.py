@@ -137,10 +137,6 @@ class Chunk:
     piece: int
     text: str  # header + body (of this piece)
 
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}#{self.piece}"
-
 
 @dataclass
 class ParseReport:
