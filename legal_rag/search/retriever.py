@@ -1,7 +1,7 @@
-"""Hybrid retrieval: explicit citations first, then kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
+"""Hybrid retrieval: kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
 
-`HybridRetriever.retrieve` is the Retriever protocol (query -> ranked hits); `as_langchain()` wraps it as a
-LangChain BaseRetriever for composition.
+`HybridRetriever.retrieve_scored` ranks articles for a query; the Engine adds explicit citations and 위임 links
+and makes hits (`to_hits`); `Engine.as_langchain()` wraps the engine as a LangChain BaseRetriever.
 """
 
 from __future__ import annotations
@@ -146,11 +146,6 @@ class HybridRetriever:
                 sa.score *= self.config.subordinate_prior
         ranked = sorted(fused.values(), key=lambda s: -s.score)
         return ranked[:top_k]
-
-    def retrieve(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> list[Hit]:
-        as_of = as_of or date.today()
-        scored = self.retrieve_scored(query, top_k, as_of, laws)
-        return self.to_hits(scored, as_of)
 
     def to_hits(self, scored: Sequence[ScoredArticle], as_of: date) -> list[Hit]:
         articles = self.bundle.store.articles([s.doc_id for s in scored])
