@@ -52,6 +52,16 @@ def test_same_law_after_another_law_is_not_the_parent(corpus_catalog: LawCatalog
     assert parents(a, corpus_catalog) == [("국민건강보험법", "제45조")]
 
 
+def test_dongbeop_after_another_law_is_that_law(corpus_catalog: LawCatalog, corpus_store: ArticleStore) -> None:
+    # 법인세법 시행령: '「상법」 제352조의 규정에 의한 주주명부 또는 동법 제566조의 규정에 의한 사원명부':
+    # 동법 is 상법, so 제566조 is 상법's (법인세법 has no such parent reference here).
+    decree = next(s for s, stub in corpus_store.statutes() if s.title == "법인세법 시행령" and not stub)
+    a = next(x for x in corpus_store.articles_of(decree.mst) if "주주명부 또는 동법 제566조" in x.text)
+    refs = find_citations(a.text, corpus_catalog, default_law=a.law_title, bare_means_default=True)
+    assert [(r.law, r.article.label) for r in refs if r.raw.startswith("동법")] == [("상법", "제566조")]
+    assert ("법인세법", "제566조") not in parents(a, corpus_catalog)
+
+
 def test_this_law_in_a_decree_is_the_decree(corpus_catalog: LawCatalog, law_dir: Path) -> None:
     # A 소득세법 시행령 부칙 quotes the decree's older wording "철거일 현재 이 법 제154조제1항": the decree's own
     # 제154조 (1세대1주택의 범위), not 소득세법 제154조.
