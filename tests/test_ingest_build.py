@@ -49,7 +49,7 @@ def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> N
     manifest = verify_index(out)
     assert manifest.articles == summary.articles > 1200
     assert set(manifest.checksums) == {"articles.sqlite", "bm25_counts.npz", "bm25_vocab.json", "chunks.json",
-                                       "files.json"}
+                                       "files.json", "citation_edges.json", "citation_graph.json"}
     assert manifest.tokenizer == TOKENIZER_ID and manifest.embedder == {"id": "none"}
     store = ArticleStore(resolve_index(out) / STORE_FILE)
     titles = {s.title for s, _ in store.statutes()}
@@ -209,6 +209,9 @@ def test_update_after_changes_equals_a_full_build(small_corpus: Path, tmp_path: 
     assert full.mode == "full" and (full.statutes, full.articles, full.chunks) == (
         update.statutes, update.articles, update.chunks)
     assert _index_contents(out) == _index_contents(full_out)
+    # The citation graph: the update re-mined the changed files only and re-counted, to the full build's bytes.
+    for name in ("citation_edges.json", "citation_graph.json"):
+        assert (resolve_index(out) / name).read_bytes() == (resolve_index(full_out) / name).read_bytes(), name
     # The update kept the IVF centroids of the first build and only assigned the new vectors.
     updated = dense.DenseIndex.load(resolve_index(out), use_gpu=False)
     assert updated.kind == "ivf"

@@ -42,14 +42,16 @@ class RetrievalConfig:
     dense_candidates: int = 200
     rrf_k: int = 60
     bm25_weight: float = 1.0
-    dense_weight: float = 0.25  # measured on dev: higher recall@10 than BM25 alone, MRR a little lower
+    # The offline dense side costs recall on held-out folds of the whole corpus (-0.016 R@10, docs/evaluation.md):
+    # off by default (no query encoding, no FAISS search); set it for an index built with a neural embedder.
+    dense_weight: float = 0.0
     law_mention_boost: float = 1.5  # multiplies fused scores of articles of a law named in the query
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
     # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
     # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
-    statute_weight: float = 0.0
+    statute_weight: float = 2.0  # chosen per fold on held-out folds of the whole corpus (docs/evaluation.md)
     statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
     statute_candidates: int = 50
     # ... and the best `statute_expand` chunks of each of the top `statute_expand_statutes` statutes join the
@@ -58,7 +60,7 @@ class RetrievalConfig:
     statute_expand_statutes: int = 5
     # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
-    statute_prior: float = 0.0
+    statute_prior: float = 2.0  # chosen with statute_weight; article_prior and statute_expand did not help
     article_prior: float = 0.0
 
 
