@@ -373,7 +373,7 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
              replace(plain, dense_weight=hybrid_dense)),
             ("bm25+citations", "Engine.search without the dense side and without statute signals",
              replace(plain, dense_weight=0.0)),
-            ("+statute evidence", "+ statutes scored as whole documents, their best chunks as candidates",
+            ("+statute evidence", "+ statutes scored as whole documents (RRF-added to their articles)",
              replace(with_signals, delegation=False, statute_prior=0.0, article_prior=0.0)),
             ("+citation priors", "+ citation-graph priors of statutes and articles",
              replace(with_signals, delegation=False)),

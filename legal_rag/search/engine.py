@@ -23,7 +23,7 @@ from legal_rag.citations import (
 )
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.results import Citation, Hit, SearchResponse
-from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
+from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle, config_from_env
 from legal_rag.tokenizer import tokenize
 from legal_rag.versions import today_kst
 
@@ -73,7 +73,7 @@ class Engine:
     def __init__(self, index_dir: Path, config: RetrievalConfig | None = None, verify: bool = True,
                  use_gpu: bool | None = None) -> None:
         self.bundle = IndexBundle(index_dir, verify=verify, use_gpu=use_gpu)
-        self.retriever = HybridRetriever(self.bundle, config)
+        self.retriever = HybridRetriever(self.bundle, config or config_from_env())
         self.catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
         # "부가가치세" names 부가가치세법 the way people ask ("부가가치세 신고는 언제까지"): a title's stem without
         # the final 법, three syllables or more (so 민법/형법 are not matched by 민/형).

@@ -6,8 +6,9 @@ and makes hits (`to_hits`); `Engine.as_langchain()` wraps the engine as a LangCh
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -62,6 +63,22 @@ class RetrievalConfig:
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
     statute_prior: float = 2.0  # chosen with statute_weight; article_prior and statute_expand did not help
     article_prior: float = 0.0
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> RetrievalConfig:
+    """The default configuration, with `LEGAL_RAG_DENSE_WEIGHT` (e.g. 0.25 for an index built with a neural
+    embedder; the offline embedder's dense side is off by default) applied when set."""
+    env = os.environ if environ is None else environ
+    raw = env.get("LEGAL_RAG_DENSE_WEIGHT", "").strip()
+    if not raw:
+        return RetrievalConfig()
+    try:
+        weight = float(raw)
+    except ValueError:
+        raise ValueError(f"LEGAL_RAG_DENSE_WEIGHT must be a number, got {raw!r} / 숫자여야 합니다") from None
+    if not 0.0 <= weight <= 10.0:
+        raise ValueError(f"LEGAL_RAG_DENSE_WEIGHT must be between 0 and 10, got {weight} / 0~10 사이여야 합니다")
+    return RetrievalConfig(dense_weight=weight)
 
 
 @dataclass
