@@ -21,8 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from app.schemas import AskResponse, Citation, Hit
+from legal_rag.statute_markup import linkify_statute_text
 
 CSRF_COOKIE = "legal_rag_csrf"
 CSRF_FIELD = "csrf_token"
@@ -51,7 +53,22 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
+def _statute_html(text: str, law: str = "") -> Markup:
+    """Statute text with its image placeholders and `별표 N` references as law.go.kr links; every piece of
+    text escaped, only links built here are markup."""
+    out = []
+    for part in linkify_statute_text(text, law):
+        url = _safe_url(part.url)
+        if url:
+            out.append(Markup('<a class="{}" href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(
+                f"statute-link link-{part.kind}", url, part.text))
+        else:
+            out.append(escape(part.text))
+    return Markup("").join(out)
+
+
 _env.filters["safe_url"] = _safe_url
+_env.filters["statute_html"] = _statute_html
 _env.globals["status_labels"] = STATUS_LABELS
 
 

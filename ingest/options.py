@@ -7,7 +7,8 @@ from pathlib import Path
 
 from legal_rag.chunking import DEFAULT_MAX_CHARS
 
-PARSER_VERSION = "md2-pdf1-ch3"  # md2: bold 항/속 divisions are chapter headings; ch3: fields tokenised apart
+PARSER_VERSION = "md3-pdf1-ch3"  # md2: bold 항/속 divisions are chapter headings; ch3: fields tokenised apart;
+# md3: HTML markup (<img …>) -> labelled placeholders, left out of the BM25 text
 
 
 class IngestError(RuntimeError):

@@ -21,6 +21,7 @@ from typing import Any
 from ingest.options import IngestError, IngestOptions
 from legal_rag.articles import Article, Chunk, Paragraph, ParseReport, Statute
 from legal_rag.chunking import chunk_article
+from legal_rag.statute_markup import strip_placeholders
 from legal_rag.store import is_repeal_stub
 from legal_rag.tokenizer import tokenize_many
 
@@ -161,6 +162,7 @@ class IndexText:
 def chunk_index_text(chunk: Chunk, article: Article, title_boost: int) -> IndexText:
     header = article.header
     body = chunk.text[len(header) + 1:] if chunk.text.startswith(header) else chunk.text
+    body = strip_placeholders(body)  # `[수식 이미지 #N]` is not a word of the statute
     title = f"{article.number} {article.title}".strip()
     chapters = _CHAPTER_NUMBER_RE.sub("", " ".join(article.chapter_path)).strip()
     return IndexText(body, (f"「{article.law_title}」", *([title] * (1 + title_boost)), chapters))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.schemas import Hit
+from legal_rag.statute_markup import display_text
 
 ANSWER_MARKER = " 답변:"
 QUESTION_LABEL = "질문:"
@@ -75,6 +76,8 @@ def strip_answer_marker(question: str) -> str:
 
 
 def clean_article_text(text: str) -> str:
+    """Article text for a prompt or a quotation: no amendment notes, images as `[수식 이미지]` (no file number)."""
+    text = display_text(text)
     return "\n".join(line for line in (_NOTE_RE.sub("", ln).rstrip() for ln in text.splitlines()) if line.strip())
 
 

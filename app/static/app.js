@@ -26,6 +26,31 @@
     return typeof url === "string" && /^https:\/\/(www\.)?law\.go\.kr\//.test(url) ? url : null;
   }
 
+  /* Statute text with the server's links (hit.links: image placeholders, 별표 references) as anchors.
+   * Offsets count code points (Python); statute text is BMP-only, where they equal UTF-16 offsets. */
+  function statuteText(hit) {
+    var box = el("div", "article-text");
+    var text = String(hit.text || "");
+    var pos = 0;
+    (hit.links || []).forEach(function (link) {
+      if (link.start < pos) { return; }
+      box.appendChild(document.createTextNode(text.slice(pos, link.start)));
+      var url = safeUrl(link.url);
+      if (url) {
+        var a = el("a", "statute-link link-" + link.kind, link.label);
+        a.href = url;
+        a.rel = "noopener noreferrer";
+        a.target = "_blank";
+        box.appendChild(a);
+      } else {
+        box.appendChild(document.createTextNode(link.label));
+      }
+      pos = link.end;
+    });
+    box.appendChild(document.createTextNode(text.slice(pos)));
+    return box;
+  }
+
   function articleNode(hit, citation) {
     var art = el("article", "article");
     art.setAttribute("data-doc-id", hit.doc_id);
@@ -44,7 +69,7 @@
     art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상") + (hit.pending && hit.note ? " — " + hit.note : "")));
     var details = el("details");
     details.appendChild(el("summary", null, "조문 전문 보기"));
-    details.appendChild(el("div", "article-text", hit.text));
+    details.appendChild(statuteText(hit));
     art.appendChild(details);
     var url = safeUrl(hit.url);
     if (url) {

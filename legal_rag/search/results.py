@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from legal_rag.statute_markup import TextLink, text_links
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +36,12 @@ class Hit(BaseModel):
     def header(self) -> str:
         t = f"({self.title})" if self.title else ""
         return f"「{self.law}」 {self.article}{t}"
+
+    @computed_field(description="spans of `text` that link to law.go.kr: image placeholders ([수식 이미지 #N]: "  # type: ignore[prop-decorator]
+                    "show `label` instead) and 별표 references; start/end are character offsets")
+    @property
+    def links(self) -> list[TextLink]:
+        return text_links(self.text, self.law)
 
 
 class Citation(BaseModel):
