@@ -237,6 +237,7 @@ def test_laws_list(client) -> None:
     assert labor.effective == OLD_LABOR_EFFECTIVE and not labor.pending
     nhis = next(x for x in resp.laws if x.law == "국민건강보험법")
     assert nhis.pending and nhis.effective == "2026-12-24"
+    assert nhis.status == "시행 예정" and labor.status == "시행"  # `pending` and `status` agree
     assert client.get("/api/laws", params={"as_of": "2026-02-30"}).status_code == 422
 
 

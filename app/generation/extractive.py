@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.generation.prompt import Prompt, clean_article_text
+from app.generation.prompt import Prompt, clean_article_text, pending_notes
 from legal_rag.tokenizer import tokenize_many
 
 LABEL = "[발췌 답변] 검색된 조문에서 발췌한 내용입니다. 생성 모델의 답변이 아닙니다."
@@ -91,13 +91,14 @@ class ExtractiveGenerator:
         toks = tokenize_many([question, *flat])
         q_tokens, sent_toks = question_terms(toks[0]), toks[1:]
         out = [LABEL, ""]
+        notes = pending_notes(quoted)  # one note per statute version, above the articles, not one per article
+        if notes:
+            out += [f"※ {line}" for line in notes] + [""]
         i = 0
         for n, (hit, sentences) in enumerate(zip(quoted, per_hit, strict=True), start=1):
             these = sent_toks[i : i + len(sentences)]
             i += len(sentences)
             out.append(f"{n}. {hit.header}")
-            if hit.pending:
-                out.append(f"   ※ {hit.note or '시행 예정 ' + (hit.effective or '')}")
             if hit.deleted or not sentences:
                 out.append("   (삭제된 조문입니다)" if hit.deleted else "   (본문이 없습니다)")
                 continue

@@ -81,10 +81,25 @@ def clean_article_text(text: str) -> str:
     return "\n".join(line for line in (_NOTE_RE.sub("", ln).rstrip() for ln in text.splitlines()) if line.strip())
 
 
-def article_block(index: int, hit: Hit, text: str | None = None) -> str:
-    """`[1] 「민법」 제54조(제목)` + pending/deleted note + body."""
+def pending_note(hit: Hit) -> str:
+    """`「근로기준법」 시행 예정 2027-01-01: …`: what a pending version's articles have in common."""
+    return f"「{hit.law}」 " + (hit.note or f"시행 예정 {hit.effective or ''}".rstrip())
+
+
+def pending_notes(hits: Sequence[Hit]) -> list[str]:
+    """One note per pending statute version among `hits` (by 법령ID and 시행일자), in rank order."""
+    seen: dict[tuple[str, str | None], str] = {}
+    for h in sorted(hits, key=lambda h: h.rank):
+        if h.pending:
+            seen.setdefault((h.law_id, h.effective), pending_note(h))
+    return list(seen.values())
+
+
+def article_block(index: int, hit: Hit, text: str | None = None, note: bool = True) -> str:
+    """`[1] 「민법」 제54조(제목)` + pending note (when `note`: the first article of its version) + deleted
+    note + body."""
     lines = [f"[{index}] {hit.header}"]
-    if hit.pending:
+    if hit.pending and note:
         lines.append(f"※ {hit.note}" if hit.note else f"※ 시행 예정 {hit.effective or ''}".rstrip())
     if hit.deleted:
         lines.append("※ 삭제된 조문")
@@ -142,7 +157,11 @@ def build_prompt(
     """
     q = strip_answer_marker(question)
     ranked = sorted(hits, key=lambda h: h.rank)
-    blocks = [article_block(i + 1, h) for i, h in enumerate(ranked)]
+    first_of_version = {}
+    for i, h in enumerate(ranked):
+        first_of_version.setdefault((h.law_id, h.effective), i)
+    blocks = [article_block(i + 1, h, note=first_of_version[(h.law_id, h.effective)] == i)
+              for i, h in enumerate(ranked)]
 
     def count(bs: Sequence[str]) -> int:
         return token_counter(render_prompt(q, bs))

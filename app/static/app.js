@@ -66,7 +66,7 @@
     if (hit.deleted) { badges.appendChild(el("span", "badge badge-deleted", "삭제된 조문")); }
     if (!citation) { badges.appendChild(el("span", "score", "순위 " + hit.rank + " · 점수 " + Number(hit.score).toFixed(4))); }
     art.appendChild(badges);
-    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상") + (hit.pending && hit.note ? " — " + hit.note : "")));
+    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상")));
     var details = el("details");
     details.appendChild(el("summary", null, "조문 전문 보기"));
     details.appendChild(statuteText(hit));
