@@ -157,7 +157,7 @@ def build_prompt(
     """
     q = strip_answer_marker(question)
     ranked = sorted(hits, key=lambda h: h.rank)
-    first_of_version = {}
+    first_of_version: dict[tuple[str, str | None], int] = {}
     for i, h in enumerate(ranked):
         first_of_version.setdefault((h.law_id, h.effective), i)
     blocks = [article_block(i + 1, h, note=first_of_version[(h.law_id, h.effective)] == i)
