@@ -38,11 +38,17 @@ _env = Environment(
 )
 templates = Jinja2Templates(env=_env)
 
+# "Exists in the corpus" is not "supports this answer": a citation the answer makes to an article it was given
+# as context is 근거 조문; one that exists but was not among them is only 존재 확인.
 STATUS_LABELS = {
-    "verified": ("검증됨", "검색된 근거 조문과 일치"),
-    "not_in_context": ("검색 밖 인용", "코퍼스에 있으나 검색된 근거가 아님"),
+    "verified": ("근거 조문", "답변의 근거로 검색되어 제시된 조문"),
+    "not_in_context": ("존재 확인", "코퍼스에 있는 조문이지만 이 답변의 근거로 검색된 조문은 아님"),
     "not_found": ("확인 불가", "코퍼스에 없는 법령 또는 조문"),
     "resolved": ("질문 인용", "질문에 인용된 조문"),
+}
+ROLE_LABELS = {
+    "governing": ("근거 조문", "질문에 답하는 조문: 답하는 문장을 표시했습니다"),
+    "related": ("관련 조문", "함께 볼 조문: 포함한 이유를 적었습니다"),
 }
 
 
@@ -53,9 +59,7 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
-def _statute_html(text: str, law: str = "") -> Markup:
-    """Statute text with its image placeholders and `별표 N` references as law.go.kr links; every piece of
-    text escaped, only links built here are markup."""
+def _linked(text: str, law: str) -> Markup:
     out = []
     for part in linkify_statute_text(text, law):
         url = _safe_url(part.url)
@@ -67,9 +71,27 @@ def _statute_html(text: str, law: str = "") -> Markup:
     return Markup("").join(out)
 
 
+def _statute_html(text: str, law: str = "", marks: Sequence[Any] = ()) -> Markup:
+    """Statute text with its image placeholders, `「법」 제N조` and `별표 N` references as law.go.kr links, and the
+    sentences that answer the question (`marks`: objects with start/end offsets) in <mark>; every piece of text
+    escaped, only the links and marks built here are markup."""
+    spans = sorted((m.start, m.end) for m in marks if m.start is not None and m.end is not None)
+    out = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(_linked(text[pos:start], law))
+        out.append(Markup('<mark class="answering">{}</mark>').format(_linked(text[start:end], law)))
+        pos = end
+    out.append(_linked(text[pos:], law))
+    return Markup("").join(out)
+
+
 _env.filters["safe_url"] = _safe_url
 _env.filters["statute_html"] = _statute_html
 _env.globals["status_labels"] = STATUS_LABELS
+_env.globals["role_labels"] = ROLE_LABELS
 
 
 # ---------------------------------------------------------------------------------------------- CSRF
@@ -134,21 +156,22 @@ def _page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
 
 
 def result_view(resp: AskResponse) -> dict[str, Any]:
-    """Group an answer for display: articles cited (with their text), unverifiable citations, other hits."""
+    """Group an answer for display: the articles it rests on (governing, then related, each with why; then
+    other articles a generated answer cited), unverifiable citations, and the other hits one click away."""
+    from app.answering import did_you_mean
+
+    governing = [b for b in resp.basis if b.role == "governing"]
+    related = [b for b in resp.basis if b.role == "related"]
+    seen = {b.hit.doc_id for b in resp.basis}
     cited: list[tuple[Citation, Hit]] = []
-    seen: set[str] = set()
     for c in resp.citations:
         if c.status != "not_found" and c.hit is not None and c.hit.doc_id not in seen:
             seen.add(c.hit.doc_id)
             cited.append((c, c.hit))
-    unverified = [c for c in resp.citations if c.status == "not_found"]
+    unverified = [(c, did_you_mean(c)) for c in resp.citations if c.status == "not_found"]
     others = [h for h in resp.hits if h.doc_id not in seen]
-    pending = [h for h in list(resp.hits) + [h for _, h in cited] if h.pending]
-    notes: dict[str, str] = {}
-    for h in pending:
-        notes.setdefault(h.law, h.note or f"시행 예정 {h.effective or ''}")
-    return {"cited": cited, "unverified": unverified, "others": others, "pending_notes": notes,
-            "extractive": resp.generator.startswith("extractive")}
+    return {"governing": governing, "related": related, "cited": cited, "unverified": unverified,
+            "others": others, "extractive": resp.generator.startswith("extractive")}
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -43,6 +43,8 @@ IMAGE_KINDS = ("별표", "수식", "표", "서식", "그림")
 PLACEHOLDER_RE = re.compile(r"\[((?:별표|수식|표|서식|그림) )?이미지(?: #(\d{1,12}))?\]")
 # `별표 3의3`, `[별표 1]`, `별표1의2` (not 별표서식, not a bare 별표 without a number).
 ANNEX_RE = re.compile(r"별표\s*(\d{1,3})(?:\s*의\s*(\d{1,2}))?")
+# `「법인세법」 제24조`, `「국세기본법」 제2조제1호`: a named article (linked by name, like law.go.kr's own links).
+ARTICLE_CITE_RE = re.compile(r"「([^」\n]{1,60})」\s*(제\s*\d{1,5}\s*조(?:\s*의\s*\d{1,3})?)")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,12 @@ def display_text(text: str) -> str:
     return PLACEHOLDER_RE.sub(lambda m: f"[{(m.group(1) or '')}이미지]", text)
 
 
+def named_article_url(law_title: str, article: str) -> str:
+    """law.go.kr's page of an article by law name (the same form as legal_rag.search.retriever.article_url)."""
+    law, number = (re.sub(r"\s+", "", x) for x in (law_title, article))
+    return f"{LAW_GO_KR}/법령/{quote(law)}/{quote(number)}"
+
+
 def annex_url(law_title: str, number: int, branch: int = 0) -> str:
     """law.go.kr's page for 별표 `number`의`branch` of a statute, by the statute's name."""
     query = urlencode({"bylCls": "BE", "lsNm": law_title, "bylNo": f"{number:04d}", "bylBrNo": f"{branch:02d}"},
@@ -157,17 +165,21 @@ class TextLink:
     end: int
     label: str
     url: str | None
-    kind: str  # figure | annex
+    kind: str  # figure | annex | article
 
 
 def text_links(text: str, law_title: str) -> list[TextLink]:
-    """The links of a statute text in order, non-overlapping: image placeholders -> their file, `별표 N` ->
-    the statute's 별표 page on law.go.kr (by name; only when `law_title` is known)."""
+    """The links of a statute text in order, non-overlapping: image placeholders -> their file, `「법」 제N조`
+    -> that article on law.go.kr, `별표 N` -> the statute's 별표 page (by name; only when `law_title` is known)."""
     spans = [TextLink(m.start(), m.end(), f"[{(m.group(1) or '')}이미지]",
                       file_url(m.group(2)) if m.group(2) else None, "figure") for m in PLACEHOLDER_RE.finditer(text)]
+    for m in ARTICLE_CITE_RE.finditer(text):
+        if not any(s.start <= m.start() < s.end for s in spans):
+            spans.append(TextLink(m.start(), m.end(), m.group(0), named_article_url(m.group(1), m.group(2)),
+                                  "article"))
     if law_title:
         for m in ANNEX_RE.finditer(text):
-            if not any(s.start <= m.start() < s.end for s in spans):
+            if not any(s.start <= m.start() < s.end or m.start() <= s.start < m.end() for s in spans):
                 url = annex_url(law_title, int(m.group(1)), int(m.group(2) or 0))
                 spans.append(TextLink(m.start(), m.end(), m.group(0), url, "annex"))
     return sorted(spans, key=lambda s: s.start)
