@@ -48,7 +48,10 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
             found.append(path)
             continue
         if not path.is_dir():
-            raise IngestError(f"corpus path not found: {path} / 코퍼스 경로가 없습니다")
+            raise IngestError(
+                f"corpus path not found: {path} / 코퍼스 경로가 없습니다. Get statutes with `legal-rag fetch --clone` "
+                "(network) or `legal-rag fetch --from /path/to/legalize-kr`, or pass another path: "
+                "`--corpus PATH` / `make run CORPUS=PATH`")
         root = path / "kr" if (path / "kr").is_dir() else path
         found.extend(
             p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and p.name not in IGNORED_NAMES
