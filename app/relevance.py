@@ -1,10 +1,10 @@
 """Does anything in the corpus fit the question? A score comparable across questions, and its threshold.
 
-`relevance` is the share of the question's content words (kiwi tokens, legal_rag.tokenizer), weighted by
-their corpus idf (the BM25 index's own document frequencies), that the best retrieved article contains (its
-text, title or law name). It is 0..1 whatever the question's length, so one threshold serves every question;
-a word the corpus has never seen (English, a dish's name) weighs as much as the rarest statute word and is
-never matched. Below `DEFAULT_THRESHOLD` the service says it found no governing article and how to ask.
+`relevance` reads the question's content words (kiwi tokens, legal_rag.tokenizer), weighted by their corpus
+idf (the BM25 index's own document frequencies), in the best retrieved article (see `relevance`). It is 0..1
+whatever the question's length, so one threshold serves every question; a word the corpus has never seen
+(English, a dish's name) weighs as much as the rarest statute word and is never matched. Below
+`DEFAULT_THRESHOLD` the service says it found no governing article and how to ask.
 
 The threshold was chosen on folds of the dev set against off-topic questions (bench/relevance.py,
 docs/evaluation.md "Saying when nothing fits").
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.generation.extractive import question_terms, question_text
+from app.generation.extractive import question_terms, question_text, term_groups, weighted
 from app.schemas import Hit
 from legal_rag.bm25 import BM25Index
 from legal_rag.tokenizer import tokenize_many
 
 # Chosen on 5 dev folds (bench/relevance.py): see docs/evaluation.md.
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.275
 
 _HANGUL_RE = re.compile(r"[가-힣ㄱ-ㅎㅏ-ㅣ]")
 _LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
@@ -60,20 +60,36 @@ class CorpusIdf:
         return float(np.log1p((n_docs - df + 0.5) / (df + 0.5)))
 
 
+# A matched word's idf is ~2 for everyday statute words (기간, 지급) and 5-10 for specific ones (해고, 재산분할):
+# 40 is the evidence of 5-8 specific words matched at once, which no off-topic question reached on dev.
+EVIDENCE_FULL = 40.0
+
+
 def relevance(question: str, hits: Sequence[Hit], idf: CorpusIdf | None = None, top: int = 5) -> float:
-    """Weighted share of the question's content words found in the best of the top `top` hits (0..1).
+    """How well the best of the top `top` hits fits the question, 0..1 (comparable across questions).
+
+    The better of two views of the question's content words (kiwi tokens; a compound and its parts count once)
+    found in one article (its text, title and law name):
+    - coverage: their idf-weighted share, halved when only one word matched (a lone rare word is how
+      off-topic questions match: 사랑 in 고향사랑기부금, 서울 in 서울회생법원);
+    - evidence: the idf of the matched words summed, over EVIDENCE_FULL, capped at 1 (a long question of a
+      court decision matches many specific words while its share stays small).
     Without an index's idf every word weighs the same."""
-    q_tokens = tokenize_many([question_text(question)])[0]
-    q = question_terms(q_tokens)
-    if not q:
-        return 0.0
+    q = question_terms(tokenize_many([question_text(question)])[0])
     ranked = sorted(hits, key=lambda h: h.rank)[:top]
-    if not ranked:
+    if not q or not ranked:
         return 0.0
-    texts = [f"{h.law} {h.title}\n{h.text}" for h in ranked]
-    doc_terms = [set(t) & q for t in tokenize_many(texts)]
+    groups = term_groups(q)
     weights = {t: (idf(t) if idf is not None else 1.0) for t in q}
-    total = sum(weights.values())
+    total = weighted(q, groups, weights)
     if total <= 0 or not math.isfinite(total):
         return 0.0
-    return max(sum(weights[t] for t in terms) / total for terms in doc_terms)
+    texts = [f"{h.law} {h.title}\n{h.text}" for h in ranked]
+    best = 0.0
+    for terms in (set(t) & q for t in tokenize_many(texts)):
+        matched = weighted(terms, groups, weights)
+        n_groups = len({groups[t] for t in terms})
+        coverage = matched / total * min(1.0, n_groups / 2)
+        evidence = min(1.0, matched / EVIDENCE_FULL) if idf is not None else 0.0
+        best = max(best, coverage, evidence)
+    return best

@@ -30,7 +30,7 @@ def section(page: str, cls: str) -> str:
 def articles(fragment: str) -> list[dict[str, str]]:
     """Each rendered article: heading, badges text, full text, link."""
     out = []
-    for m in re.finditer(r'<article class="article"[^>]*>(.*?)</article>', fragment, re.S):
+    for m in re.finditer(r'<article class="article[^"]*"[^>]*>(.*?)</article>', fragment, re.S):
         block = m.group(1)
         h3 = re.search(r"<h3>(.*?)</h3>", block, re.S)
         text = re.search(r'<details>.*?<div class="article-text">(.*?)</div>', block, re.S)

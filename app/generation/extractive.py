@@ -9,7 +9,8 @@ basis (the page lists them one click away).
 
 The extractive generator renders that basis as text, labelled as a quotation, not a generated answer:
 governing articles first with their answering sentences quoted, then related articles with why. Quoted
-statute text stays in quotation marks so the citation check can tell it from the answer's own citations.
+statute text stays in curly quotation marks (“…”: statute text itself uses straight ones) so the citation check
+can tell it from the answer's own citations.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
     """Governing articles (rank order), then related ones; hits that match nothing of the question are left out.
 
     Governing: every article cited in the question; without citations, the top-5 ranked articles covering at
-    least GOVERNING_SHARE of the best coverage (at most MAX_GOVERNING). Related: other articles covering at
+    least GOVERNING_SHARE of the best coverage among them (at most MAX_GOVERNING). Related: other articles covering at
     least RELATED_SHARE of it, the 법 article a retrieved 시행령 implements, and 시행령 articles implementing a
     governing article (at most MAX_RELATED).
     """
@@ -221,7 +222,8 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
     if cited:
         governing = cited
     else:
-        top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best]
+        best_top = max((s.coverage for s in scored[:5]), default=0.0)  # retrieval rank first: governing
+        top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top]
         # A 시행령 article that implements a governing 법 article is related to it, not a second governing one.
         top = [s for s in top if _implements(s.hit, [t.hit for t in top if t is not s]) is None]
         governing = top[:MAX_GOVERNING]
@@ -274,18 +276,18 @@ def render_basis(basis: Sequence[AnswerBasis], hits: Sequence[Hit]) -> list[str]
         elif not b.sentences:
             out.append("   (본문이 없습니다)")
         for sent in b.sentences:
-            out.append(f"   - \"{sent.text}\"")
+            out.append(f"   - “{sent.text}”")
     if related:
         out += ["", f"{RELATED_HEADING}:"]
         for b in related:
             out.append(f"- {b.hit.header} — {b.reason}")
             for sent in b.sentences:
-                out.append(f"   \"{sent.text}\"")
+                out.append(f"   “{sent.text}”")
     in_basis = {b.hit.doc_id for b in basis}
     rest = [h for h in sorted(hits, key=lambda h: h.rank) if h.doc_id not in in_basis]
     if rest:
-        # Quoted as names only: listed for the reader, not cited as sources of this answer.
-        out += ["", f"{OTHERS_LABEL}: \"" + ", ".join(f"{h.law} {h.article}" for h in rest) + "\""]
+        # Counted, not named: a name here would read as a citation of the answer (the list is in `hits`).
+        out += ["", f"{OTHERS_LABEL}: {len(rest)}개 (결과 화면의 목록 참조)"]
     out += ["", FOOTER]
     return out
 
