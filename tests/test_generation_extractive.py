@@ -186,3 +186,18 @@ def test_chain_with_extractive(hits: list[Hit]) -> None:
     final = streamed[-1]
     assert "".join(streamed[:-1]).strip() == final.answer == answer
     assert [h.doc_id for h in final.prompt.hits] == [h.doc_id for h in hits]
+
+
+def test_prompt_puts_the_strongest_article_nearest_the_answer_marker(hits: list[Hit]) -> None:
+    text = build_prompt("법인 등기의 효력", hits, len, 10**6).text
+    assert text.endswith(" 답변:")
+    positions = [text.index(f"[{i}] {h.header}") for i, h in enumerate(hits, start=1)]
+    assert positions == sorted(positions, reverse=True)  # [4] first ... [1] (rank 1) last, before the question
+    assert text.index("[1] 「민법」 제54조") > text.index("[2] 「약관의 규제에 관한 법률」 제5조")
+    # a tight budget drops the weakest article, not the one nearest the question
+    full = len(text)
+    tight = build_prompt("법인 등기의 효력", hits, len, full - 1)
+    assert [h.article for h in tight.hits] == ["제54조", "제5조", "제44조"] and tight.dropped[0].article == "제19조"
+    # a pending version's note is written once per version, on its first article
+    versions = {(h.law_id, h.effective) for h in hits if h.pending}
+    assert versions and text.count("※ 시행 예정") == len(versions)

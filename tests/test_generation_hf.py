@@ -125,6 +125,8 @@ def test_loads_by_path_on_cpu_in_float32(make_model_dir: Callable[[int], Path]) 
     assert g.model.dtype == torch.float32 and g.model.device.type == "cpu"
     assert g.context_window == 2048  # from the model config
     assert _generator(make_model_dir(2048), context_window=1024).context_window == 1024
+    # Mistral configs say 32768; the prompt budget stays within OpenChat 3.5's trained 8192 window
+    assert _generator(make_model_dir(32768)).context_window == 8192
     assert g.name.startswith("hf:") and g.tokenizer.pad_token == "<pad>"
     eos = g.tokenizer.convert_tokens_to_ids("</s>")
     assert g.eos_token_ids == [eos]

@@ -141,7 +141,9 @@ class HFGenerator:
         own = getattr(self.model.config, "max_position_embeddings", None)
         if self.config.context_window and own:
             return min(self.config.context_window, int(own))
-        return int(self.config.context_window or own or DEFAULT_CONTEXT_WINDOW)
+        if self.config.context_window:
+            return int(self.config.context_window)
+        return min(int(own or DEFAULT_CONTEXT_WINDOW), DEFAULT_CONTEXT_WINDOW)  # the trained window at most
 
     @property
     def eos_token_ids(self) -> list[int]:

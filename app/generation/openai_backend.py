@@ -64,7 +64,8 @@ class OpenAIGenerator:
 
     @property
     def context_window(self) -> int:
-        """config.context_window, else the server's `max_model_len` (vLLM /v1/models), else 8192."""
+        """config.context_window, else the server's `max_model_len` (vLLM /v1/models) up to the trained 8192,
+        else 8192."""
         if self.config.context_window:
             return self.config.context_window
         if self._context_window is None:
@@ -74,7 +75,7 @@ class OpenAIGenerator:
                 r.raise_for_status()
                 for m in r.json().get("data", []):
                     if m.get("id") == self.config.served_model and m.get("max_model_len"):
-                        self._context_window = int(m["max_model_len"])
+                        self._context_window = min(int(m["max_model_len"]), DEFAULT_CONTEXT_WINDOW)
                         break
             except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
                 log.info("no max_model_len from %s/models (%s); using %d", self.config.openai_base_url, exc,

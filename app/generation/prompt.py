@@ -110,9 +110,12 @@ def article_block(index: int, hit: Hit, text: str | None = None, note: bool = Tr
 
 
 def render_prompt(question: str, blocks: Sequence[str]) -> str:
+    """`blocks` in rank order ([1] strongest) are written weakest first, so that the strongest article stands
+    nearest the question and ` 답변:`: a 7B model attends most to what it read last, and reads the rest less
+    well the farther back it is."""
     q = strip_answer_marker(question)
     if blocks:
-        head = CONTEXT_INTRO + "\n\n" + "\n\n".join(blocks) + "\n\n" + INSTRUCTION
+        head = CONTEXT_INTRO + "\n\n" + "\n\n".join(reversed(blocks)) + "\n\n" + INSTRUCTION
     else:
         head = NO_CONTEXT_INSTRUCTION
     return f"{head}\n\n{QUESTION_LABEL} {q}{ANSWER_MARKER}"
