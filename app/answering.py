@@ -120,12 +120,12 @@ class Answerer:
 
     def fit(self, engine: Engine, question: str, search: SearchResponse) -> Fit:
         """Whether the corpus answers this question, and with which articles (see the module docstring)."""
+        cited = any(h.source == "citation" for h in search.hits)
         notice = language_notice(question)
-        if notice:
+        if notice and not cited:  # an article cited in the question is answered whatever the words around it
             return Fit(False, notice)
         basis = choose_basis(question, search.hits)
         score = round(relevance(question, search.hits, CorpusIdf(engine.bundle.bm25)), 4)
-        cited = any(h.source == "citation" for h in search.hits)
         governing = any(b.role == "governing" for b in basis)
         if cited or (governing and score >= self.threshold):
             return Fit(True, "", score, basis)
