@@ -826,3 +826,39 @@ def iter_found(resolved: Iterable[ResolvedCitation]) -> Iterator[ResolvedCitatio
         if r.doc_id and r.doc_id not in seen:
             seen.add(r.doc_id)
             yield r
+
+
+# -- article numbers as other Korean law tools accept them --
+
+_SECTION_SIGN_RE = re.compile(r"§[ \t]*(\d{1,5})(?:[ \t]*(?:의|-)[ \t]*(\d{1,3}))?(?![\d-])(?:[ \t]*조)?")
+# 제839-2 (not 제2020-12호, a numbered notice)
+_DASHED_RE = re.compile(r"제[ \t]*(\d{1,5})[ \t]*(?:조[ \t]*)?-[ \t]*(\d{1,3})(?![\d-]|[ \t]*(?:호|항|번|차|년|월|일))")
+# After a law name: `민법 839-2`, `민법 750` (not a year, an amount, a date or a list of numbers).
+_AFTER_LAW_RE = re.compile(
+    r"[ \t]+(\d{1,5})(?:[ \t]*-[ \t]*(\d{1,3}))?(?![\d.,\-]|[ \t]*(?:년|월|일|원|%|조|항|호|세|명|개|번|회))"
+)
+
+
+def _canonical(main: str, sub: str | None) -> str:
+    return f"제{int(main)}조" + (f"의{int(sub)}" if sub else "")
+
+
+def normalize_article_forms(text: str, catalog: LawCatalog) -> str:
+    """Rewrite the article-number forms other Korean law tools accept into `제N조의M`, so that the one
+    resolver reads them: `§839의2`, `§ 750`, `제839-2`, and a bare number right after a law name
+    (`민법 839-2`, `민법 750`). Anything else is left as written."""
+    text = _SECTION_SIGN_RE.sub(lambda m: _canonical(m.group(1), m.group(2)), text)
+    text = _DASHED_RE.sub(lambda m: _canonical(m.group(1), m.group(2)), text)
+    out: list[str] = []
+    pos = 0
+    for m in catalog._master.finditer(text):
+        if m.group("quoted") is None and m.group("law") is None:
+            continue
+        if m.group("quoted") is not None and catalog.match_title(m.group()[1:-1]) is None:
+            continue
+        after = _AFTER_LAW_RE.match(text, m.end())
+        if after is None:
+            continue
+        out.append(text[pos:m.end()] + " " + _canonical(after.group(1), after.group(2)))
+        pos = after.end()
+    return "".join(out) + text[pos:]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.generation.base import Generator, GeneratorConfig, make_generator, prompt_budget
+from app.generation.base import Generator, GeneratorConfig, prompt_budget
 from app.generation.chain import answer_question, stream_answer
 from app.generation.extractive import (
     GOVERNING_HEADING,
@@ -19,6 +19,7 @@ from app.generation.extractive import (
     choose_basis,
     split_sentences,
 )
+from app.generation.factory import make_generator
 from app.generation.prompt import Prompt, build_prompt
 from app.schemas import Hit
 from ingest.markdown_source import parse_markdown_file
