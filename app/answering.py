@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from app.generation.base import GenerationError, Generator
+from app.generation.cancel import cancel_scope
 from app.generation.chain import AnswerResult, answer_question_full, stream_answer
 from app.generation.extractive import HOW_TO_ASK, ExtractiveGenerator, choose_basis
 from app.generation.postprocess import CitationChecker
@@ -69,6 +70,17 @@ class Fit:
     notice: str = ""
     relevance: float | None = None
     basis: list[AnswerBasis] = field(default_factory=list)
+
+
+def _within(cancel: threading.Event, pieces: Iterator[Any]) -> Iterator[Any]:
+    """`pieces`, each pulled inside the request's cancel scope (the model generates while they are pulled)."""
+    while True:
+        with cancel_scope(cancel):
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                return
+        yield piece
 
 
 class Answerer:
@@ -158,7 +170,14 @@ class Answerer:
 
     # ------------------------------------------------------------------------------------------ API
 
-    def ask(self, engine: Engine, question: str, top_k: int, as_of: date, laws: Sequence[str] = ()) -> AskResponse:
+    def ask(self, engine: Engine, question: str, top_k: int, as_of: date, laws: Sequence[str] = (),
+            cancel: threading.Event | None = None) -> AskResponse:
+        """The whole answer at once. A model's generation stops when `cancel` is set (request timed out,
+        client gone): app.generation.cancel."""
+        with cancel_scope(cancel):
+            return self._ask(engine, question, top_k, as_of, laws)
+
+    def _ask(self, engine: Engine, question: str, top_k: int, as_of: date, laws: Sequence[str]) -> AskResponse:
         t0 = time.perf_counter()
         search = self.search(engine, question, top_k, as_of, laws)
         timings: dict[str, float] = {"search_ms": (time.perf_counter() - t0) * 1000}
@@ -205,7 +224,7 @@ class Answerer:
             emitted = False
             pieces: Iterator[Any] = stream_answer(question, search.hits, gen, checker)
             try:
-                for piece in pieces:
+                for piece in _within(cancel, pieces):
                     if cancel.is_set():
                         raise StreamCancelled("stream cancelled / 스트림이 취소되었습니다")
                     if isinstance(piece, AnswerResult):

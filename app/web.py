@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from app.answering import did_you_mean
 from app.runtime import Service
 from app.schemas import AskResponse, Citation, Hit
 from legal_rag.statute_markup import linkify_statute_text
@@ -167,8 +169,6 @@ def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
 def result_view(resp: AskResponse) -> dict[str, Any]:
     """Group an answer for display: the articles it rests on (governing, then related, each with why; then
     other articles a generated answer cited), unverifiable citations, and the other hits one click away."""
-    from app.answering import did_you_mean
-
     governing = [b for b in resp.basis if b.role == "governing"]
     related = [b for b in resp.basis if b.role == "related"]
     seen = {b.hit.doc_id for b in resp.basis}

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from app.generation.base import DEFAULT_CONTEXT_WINDOW, GenerationError, GeneratorConfig
+from app.generation.cancel import current_cancel
 from app.generation.postprocess import STOP_TEXTS, cut_at_stop, filter_stream
 from app.generation.prompt import Prompt
 
@@ -167,6 +168,10 @@ class OpenAIGenerator:
             raise GenerationError(f"unexpected completions response / 응답 형식 오류: {str(data)[:200]}") from exc
 
     def generate(self, prompt: Prompt) -> str:
+        if current_cancel() is not None:
+            # A request that can be stopped reads the answer as a stream: closing it aborts the server's
+            # generation when the request times out or its client leaves (a plain POST cannot be stopped).
+            return cut_at_stop("".join(self._raw_stream(prompt)))
         payload = self._payload(prompt, stream=False)
 
         def call(url: str) -> str:
@@ -200,10 +205,11 @@ class OpenAIGenerator:
             return cm, r
 
         cm, response = self._with_retries(open_stream)
+        stop = current_cancel()
         try:
             for data in iter_sse(response.iter_lines()):
-                if data == "[DONE]":
-                    break
+                if data == "[DONE]" or (stop is not None and stop.is_set()):
+                    break  # leaving closes the connection: vLLM aborts the generation
                 try:
                     event = json.loads(data)
                 except ValueError as exc:
