@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.examples import ERROR_RESPONSE, examples
 from app.generation.prompt import PromptBudgetError
 from app.logging_config import request_id_var
 from app.schemas import SCHEMA_VERSION
@@ -28,6 +29,8 @@ T = TypeVar("T")
 
 
 class ErrorResponse(BaseModel):
+    model_config = ConfigDict(**examples(ERROR_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     error: str = Field(description="machine-readable code, e.g. validation_error, unknown_law, not_ready, "
                                    "overloaded, timeout, not_found")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from app.api.examples import ASK_REQUEST, ASK_REQUEST_SENTENCE, ASK_RESPONSE, ASK_RESPONSE_NO_FIT, examples
 from legal_rag.search.results import SCHEMA_VERSION, Citation, CitationStatus, Hit, SearchResponse
 from legal_rag.statute_markup import TextLink, text_links
 
@@ -14,6 +15,8 @@ __all__ = ["SCHEMA_VERSION", "AnswerBasis", "AskRequest", "AskResponse", "BasisS
 
 
 class AskRequest(BaseModel):
+    model_config = ConfigDict(**examples(ASK_REQUEST, ASK_REQUEST_SENTENCE))  # type: ignore[typeddict-item]
+
     question: str = Field(min_length=1, max_length=2000)
     top_k: int = Field(8, ge=1, le=50)
     as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
@@ -42,6 +45,8 @@ class AnswerBasis(BaseModel):
 
 
 class AskResponse(BaseModel):
+    model_config = ConfigDict(**examples(ASK_RESPONSE, ASK_RESPONSE_NO_FIT))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     question: str
     as_of: str

@@ -183,19 +183,42 @@ def result_view(resp: AskResponse) -> dict[str, Any]:
             "others": others, "extractive": resp.generator.startswith("extractive")}
 
 
+def _schema_example(ref_holder: dict[str, Any], schemas: dict[str, Any]) -> str:
+    """The first example of the schema a request body or response refers to, as indented JSON ('' if none)."""
+    import json
+
+    if not isinstance(ref_holder, dict):
+        return ""
+    if isinstance(ref_holder.get("example"), str):
+        return str(ref_holder["example"])  # a text example (server-sent events)
+    schema = ref_holder.get("schema", {})
+    ref = schema.get("$ref", "")
+    target = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+    found = target.get("examples") or []
+    return json.dumps(found[0], ensure_ascii=False, indent=2) if found else ""
+
+
 def render_api_docs(request: Request, openapi: dict[str, Any]) -> HTMLResponse:
-    """/docs without the Swagger UI (which needs a CDN and inline script): operations, parameters, responses."""
+    """/docs without the Swagger UI (which needs a CDN and inline script): operations, parameters, request and
+    response examples (from the models' own examples, app.api.examples)."""
+    schemas = openapi.get("components", {}).get("schemas", {})
     ops = []
     for path, methods in openapi.get("paths", {}).items():
         for method, op in methods.items():
             body = op.get("requestBody", {}).get("content", {})
             body_ref = next((c.get("schema", {}).get("$ref", "") for c in body.values()), "")
+            responses = []
+            for code, r in op.get("responses", {}).items():
+                content = r.get("content", {})
+                media = "application/json" if "application/json" in content else next(iter(content), "")
+                example = _schema_example(content.get(media, {}), schemas) if media else ""
+                responses.append({"code": code, "description": r.get("description", ""), "example": example})
             ops.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
                 "description": op.get("description", ""), "params": op.get("parameters", []),
                 "body": body_ref.rsplit("/", 1)[-1] if body_ref else "",
-                "responses": [(code, r.get("description", "")) for code, r in op.get("responses", {}).items()],
+                "body_example": next((_schema_example(c, schemas) for c in body.values()), ""),
+                "responses": responses,
             })
-    schemas = openapi.get("components", {}).get("schemas", {})
     return templates.TemplateResponse(request, "api_docs.html", {"info": openapi.get("info", {}), "ops": ops,
                                                                   "schemas": schemas})

@@ -21,6 +21,9 @@ from app.schemas import AskRequest, AskResponse
 from app.web import CSRF_FIELD, MAX_FORM_BYTES, form_csrf_ok, page, result_view
 
 router = APIRouter(tags=["answer"])
+SSE_EXAMPLE = ("event: token\ndata: [발췌 답변] 검색된 조문에서 발췌한 내용입니다. 생성 모델의 답변이 아닙니다.\n\n"
+               "event: token\ndata: 근거 조문:\n\n"
+               "event: done\ndata: {\"schema_version\": 1, \"question\": \"「민법」 제54조\", \"found\": true, …}\n\n")
 T = TypeVar("T")
 
 
@@ -67,7 +70,8 @@ async def ask(req: AskRequest, request: Request, settings: SettingsDep, engine: 
           "content": {"text/event-stream": {"schema": {
               "type": "object", "required": ["event", "data"],
               "properties": {"event": {"type": "string", "enum": ["token", "done", "error"]},
-                             "data": {"type": "string"}}}}}},
+                             "data": {"type": "string"}}},
+              "example": SSE_EXAMPLE}}},
     **error_responses(422, 503)}, summary="answer as server-sent events / 스트리밍 답변",
     response_class=StreamingResponse)
 async def ask_stream(req: AskRequest, service: ServiceDep, engine: EngineDep) -> StreamingResponse:
