@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
+
+from legal_rag.logs import quiet_third_party_logs
 
 # subcommand -> module providing `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -20,17 +21,6 @@ SUBCOMMANDS = {
     "eval": ("bench.evaluation", "recall@k and MRR on a question set / 검색 평가"),
     "bench": ("bench.cli", "speed and memory benchmarks / 성능 측정"),
 }
-
-
-# Libraries that log routine INFO lines which read like errors ("Could not load library with AVX512 support" is
-# faiss choosing its generic build) or repeat on every load; their warnings and errors still show.
-NOISY_LOGGERS = ("faiss", "faiss.loader", "sentence_transformers", "httpx", "httpcore", "urllib3", "filelock",
-                 "huggingface_hub", "datasets", "torch", "numexpr", "numexpr.utils")
-
-
-def quiet_third_party_logs() -> None:
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def build_parser() -> argparse.ArgumentParser:

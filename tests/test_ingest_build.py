@@ -317,7 +317,7 @@ def test_cli_without_a_terminal_prints_a_line_per_stage(small_corpus: Path, tmp_
 def test_faiss_loader_info_lines_are_kept_out_of_normal_output() -> None:
     """faiss logs 'Could not load library with AVX512 support' at INFO while picking its generic build."""
     code = ("import logging, sys; logging.basicConfig(level=logging.INFO); "
-            "from legal_rag.cli import quiet_third_party_logs; "
+            "from legal_rag.logs import quiet_third_party_logs; "
             "quiet_third_party_logs() if sys.argv[1] == 'quiet' else None; import faiss")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     loud = subprocess.run([sys.executable, "-c", code, "loud"], capture_output=True, text=True, env=env, check=True)
