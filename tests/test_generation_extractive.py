@@ -202,3 +202,22 @@ def test_prompt_puts_the_strongest_article_nearest_the_answer_marker(hits: list[
     # a pending version's note is written once per version, on its first article
     versions = {(h.law_id, h.effective) for h in hits if h.pending}
     assert versions and text.count("※ 시행 예정") == len(versions)
+
+
+def test_a_sentence_goes_on_through_a_parenthesis(law_dir: Path) -> None:
+    (hit,) = real_hits(law_dir, [("근로기준법/법률(법률).md", "제24조")])
+    sentences = [s.text for s in split_sentences(hit.text)]
+    third = next(s for s in sentences if s.startswith("③"))
+    # `(… 대표하는 자를 말한다. 이하 "근로자대표"라 한다)` is inside the sentence, not the end of one
+    assert "말한다. 이하 \"근로자대표\"라 한다)에 해고를 하려는 날의 50일 전까지 통보하고" in third
+    assert not any(s.startswith("이하 \"근로자대표\"") for s in sentences)
+
+
+def test_law_name_in_the_question_does_not_pick_sentences(law_dir: Path) -> None:
+    """`근로기준법상`: its 기준 must not make `해고의 기준` outweigh 제23조's `정당한 이유 없이 해고`."""
+    hits = real_hits(law_dir, [("근로기준법/법률(법률).md", "제24조"), ("근로기준법/법률(법률).md", "제23조"),
+                               ("근로기준법/법률(법률).md", "제26조")])
+    basis = choose_basis("근로기준법상 해고의 제한은?", hits)
+    governing = [b.hit.article for b in basis if b.role == "governing"]
+    assert governing == ["제24조", "제23조"]  # both titles say 해고의 제한; rank order
+    assert all("기준" not in b.matched for b in basis)

@@ -60,12 +60,20 @@ class Sentence:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Lines (항/호/목) then sentences within a line, in document order, amendment notes removed."""
+    """Lines (항/호/목) then sentences within a line, in document order, amendment notes removed. A `다.` inside
+    parentheses (`(…를 말한다. 이하 같다)`) does not end the sentence around it."""
     out: list[Sentence] = []
     for line in clean_article_text(text).splitlines():
+        pending = ""
         for part in _SENT_RE.split(line.strip()):
-            if part.strip():
-                out.append(Sentence(part.strip(), len(out)))
+            pending = f"{pending} {part}".strip() if pending else part.strip()
+            if pending.count("(") > pending.count(")"):
+                continue  # inside a parenthesis: the sentence goes on
+            if pending:
+                out.append(Sentence(pending, len(out)))
+            pending = ""
+        if pending:
+            out.append(Sentence(pending, len(out)))
     return out
 
 
@@ -103,14 +111,19 @@ def weighted(matched: set[str], groups: dict[str, str], weight: dict[str, float]
 # "언제까지 / 기한 / 기간" asks for a time limit; "얼마 / 세율 / 금액" for an amount: a sentence stating one
 # (25일 이내, 100분의 10) answers better than one that only repeats the question's nouns.
 _ASKS_WHEN_RE = re.compile(r"언제|기한|기간|며칠|몇\s*[일달년]|까지")
-_STATES_WHEN_RE = re.compile(r"\d+\s*(?:일|개월|년)\s*(?:이내|이전|전|후|까지|내)|까지\s")
+_STATES_WHEN_RE = re.compile(r"\d+\s*(?:일|개월|년)(?!\s*\d)|까지\s")  # 25일, 3년 이내, 2년을 경과한 때
 _ASKS_AMOUNT_RE = re.compile(r"얼마|세율|금액|비율|한도")
 _STATES_AMOUNT_RE = re.compile(r"\d+\s*분의\s*\d+|\d+(?:\.\d+)?\s*(?:퍼센트|%|원)")
 
 
-def question_text(question: str) -> str:
-    """The question without its citations (whose words name articles, not what is asked)."""
-    return _ARTICLE_REF_RE.sub(" ", _QUOTED_RE.sub(" ", question))
+def question_text(question: str, laws: Sequence[str] = ()) -> str:
+    """The question without its citations (whose words name articles, not what is asked) and without the
+    names of `laws` (`근로기준법상`: its 기준 would match `해고의 기준`; the law itself is retrieval's concern)."""
+    text = _ARTICLE_REF_RE.sub(" ", _QUOTED_RE.sub(" ", question))
+    for law in sorted(set(laws), key=len, reverse=True):
+        pattern = r"\s*".join(re.escape(ch) for ch in law.replace(" ", ""))
+        text = re.sub(pattern + r"(?:상|의|에서|에)?", " ", text)
+    return text
 
 
 def _word(tok: str) -> str:
@@ -128,8 +141,9 @@ class _Scored:
 
 def _score(question: str, hits: Sequence[Hit]) -> tuple[list[_Scored], dict[str, float], dict[str, str], str]:
     per_hit = [split_sentences(h.text) if not h.deleted else [] for h in hits]
-    heads = [f"{h.law} {h.title}" for h in hits]
-    toks = tokenize_many([question_text(question), *heads, *(s.text for ss in per_hit for s in ss)])
+    heads = [h.title for h in hits]  # the law's name is taken out of the question too
+    toks = tokenize_many([question_text(question, [h.law for h in hits]), *heads,
+                          *(s.text for ss in per_hit for s in ss)])
     q = question_terms(toks[0])
     head_toks = toks[1 : 1 + len(hits)]
     rest = iter(toks[1 + len(hits) :])
@@ -158,11 +172,19 @@ def _cue_bonus(question: str, sentence: str, idf: dict[str, float]) -> float:
     return 0.0
 
 
+def _sentence_scores(s: _Scored, ctx: tuple[dict[str, float], dict[str, str], str]) -> list[float]:
+    idf, groups, question = ctx
+    return [weighted(terms, groups, idf) + (_cue_bonus(question, sent.text, idf) if terms else 0.0)
+            for terms, sent in zip(s.sentence_terms, s.sentences, strict=True)]
+
+
+def _best_sentence(s: _Scored, ctx: tuple[dict[str, float], dict[str, str], str]) -> float:
+    return max(_sentence_scores(s, ctx), default=0.0)
+
+
 def _pick_sentences(s: _Scored, ctx: tuple[dict[str, float], dict[str, str], str], k: int,
                     lead_if_none: bool) -> list[Sentence]:
-    idf, groups, question = ctx
-    scores = [weighted(terms, groups, idf) + (_cue_bonus(question, sent.text, idf) if terms else 0.0)
-              for terms, sent in zip(s.sentence_terms, s.sentences, strict=True)]
+    scores = _sentence_scores(s, ctx)
     ranked = sorted((i for i, v in enumerate(scores) if v > 0), key=lambda i: (-scores[i], i))[:k]
     # A second sentence answers too only when it matches nearly as much as the best one.
     ranked = [i for i in ranked if scores[i] >= SECOND_SENTENCE_SHARE * scores[ranked[0]]]
@@ -222,8 +244,14 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
     if cited:
         governing = cited
     else:
-        best_top = max((s.coverage for s in scored[:5]), default=0.0)  # retrieval rank first: governing
-        top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top]
+        # Governing: among the top 5 by retrieval rank, the articles covering most of the question and holding
+        # a sentence that answers nearly as well as the best one (the question's words together in one
+        # sentence, and the time or amount it asks for, weigh more than words spread over an article).
+        best_top = max((s.coverage for s in scored[:5]), default=0.0)
+        answer = {id(s): _best_sentence(s, ctx) for s in scored[:5]}
+        best_answer = max(answer.values(), default=0.0)
+        top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top
+               and answer[id(s)] >= GOVERNING_SHARE * best_answer]
         # A 시행령 article that implements a governing 법 article is related to it, not a second governing one.
         top = [s for s in top if _implements(s.hit, [t.hit for t in top if t is not s]) is None]
         governing = top[:MAX_GOVERNING]
