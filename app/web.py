@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from app.answering import did_you_mean
+from app.generation.prompt import split_note
 from app.runtime import Service
 from app.schemas import AskResponse, Citation, Hit
 from legal_rag.statute_markup import linkify_statute_text
@@ -92,6 +93,7 @@ def _statute_html(text: str, law: str = "", marks: Sequence[Any] = ()) -> Markup
 
 _env.filters["safe_url"] = _safe_url
 _env.filters["statute_html"] = _statute_html
+_env.filters["article_note"] = lambda note: split_note(note or "")[1]  # the version's note is shown once, above
 _env.globals["status_labels"] = STATUS_LABELS
 _env.globals["role_labels"] = ROLE_LABELS
 

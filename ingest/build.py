@@ -18,11 +18,10 @@ import numpy as np
 from ingest import incremental
 from ingest.options import IngestError, IngestOptions, IngestSummary
 from ingest.output import StageTimer, finish, new_build, write_tables
-from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, load_sources
+from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, link_pdf_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
-from legal_rag.citation_graph import mine_edges, write_citation_graph
-from legal_rag.citations import LawCatalog
+from legal_rag.citation_graph import mine_edges, statute_text_catalog, write_citation_graph
 from legal_rag.index_format import EMBEDDER_DIR, SourceRecord, read_source_table, resolve_index
 from legal_rag.store import STORE_FILE, is_repeal_stub, write_store
 from legal_rag.tokenizer import TOKENIZER_ID
@@ -126,6 +125,10 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
     parsed, skipped_files, reused = load_sources(files, cache, opts)
     stage("parse+tokenize")
     records = [SourceRecord(s["file"], s.get("sha256", ""), "skipped", reason=s["reason"]) for s in skipped_files]
+    # A PDF of a law the corpus holds is a version of it (or a copy of one of its versions, then left out).
+    parsed, copies = link_pdf_files(parsed)
+    records += [SourceRecord(pf.path, pf.digest, "duplicate", pf.statute.mst, reason=why, stamp=pf.stamp)
+                for pf, why in copies]
     # One statute version (법령MST) once, even when it is reachable from two corpus paths.
     unique: dict[str, ParsedFile] = {}
     for pf in parsed:
@@ -150,7 +153,7 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
         chunks = [c for pf in parsed for c in pf.chunks]
         write_store(build / STORE_FILE, ((pf.statute, pf.articles) for pf in parsed))
         stage("store")
-        catalog = LawCatalog.from_statutes((pf.statute, is_repeal_stub(pf.articles)) for pf in parsed)
+        catalog = statute_text_catalog((pf.statute, is_repeal_stub(pf.articles)) for pf in parsed)
         write_citation_graph(build, {pf.statute.mst: mine_edges(pf.statute, pf.articles, catalog) for pf in parsed},
                              {pf.statute.mst: pf.statute.key for pf in parsed})
         stage("citation graph")

@@ -150,7 +150,11 @@ def _surface_pattern(surface: str) -> str:
 class LawCatalog:
     """The laws the index knows: titles, their 법령IDs and the abbreviations that point at them."""
 
-    def __init__(self, statutes: Iterable[tuple[Statute, bool]], abbreviations: dict[str, str] | None = None):
+    def __init__(self, statutes: Iterable[tuple[Statute, bool]], abbreviations: dict[str, str] | None = None,
+                 unquoted_names: bool = True):
+        """`unquoted_names=False` reads only 「quoted」 law names (plus 같은 법/이 법/법/영): how statutes cite other
+        statutes. The scan is then independent of the catalog's size, which mining the citation graph of the
+        whole corpus (5,674 titles) needs; questions and answers keep the default."""
         self._statutes = list(statutes)
         # title -> law_id -> (every version a repeal stub, kind)
         ids: dict[str, dict[str, tuple[bool, str]]] = defaultdict(dict)
@@ -183,7 +187,7 @@ class LawCatalog:
         self._suggest_cache: dict[tuple[str, int], list[str]] = {}
         # Longest first, so 국민건강보험법 시행령 beats 국민건강보험법 and 민사소송법 never yields 민법.
         ordered = sorted(surfaces, key=lambda s: (-len(law_key(s)), s))
-        alternation = "|".join(_surface_pattern(s) for s in ordered) or r"(?!x)x"
+        alternation = ("|".join(_surface_pattern(s) for s in ordered) if unquoted_names else "") or r"(?!x)x"
         self._master = re.compile(
             r"(?P<quoted>「[^」\n]{1,100}」)"
             rf"|(?P<sameart>{_NB}(?:같은[ \t]*조(?=[ \t]*제?[ \t]*\d+[ \t]*[항호]|[\s,.)\]」:;]|$"

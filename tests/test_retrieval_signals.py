@@ -4,11 +4,17 @@ people type, and law names matched on word boundaries — on the real shared cor
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from legal_rag.citation_graph import CitationGraph, aggregate, load_edges, log_prior, mine_edges
+from legal_rag.citation_graph import (
+    CitationGraph,
+    aggregate,
+    load_edges,
+    log_prior,
+    mine_edges,
+    statute_text_catalog,
+)
 from legal_rag.citations import normalize_article_forms
 from legal_rag.search.engine import stem_mentions
 
@@ -17,9 +23,14 @@ AS_OF = date(2026, 11, 30)
 
 
 @pytest.fixture(scope="module")
-def graph(corpus_store, corpus_catalog) -> CitationGraph:  # type: ignore[no-untyped-def]
+def text_catalog(corpus_store):  # type: ignore[no-untyped-def]
+    return statute_text_catalog(corpus_store.statutes())
+
+
+@pytest.fixture(scope="module")
+def graph(corpus_store, text_catalog) -> CitationGraph:  # type: ignore[no-untyped-def]
     rows = corpus_store.statutes()
-    edges = {st.mst: mine_edges(st, corpus_store.articles_of(st.mst), corpus_catalog) for st, _ in rows}
+    edges = {st.mst: mine_edges(st, corpus_store.articles_of(st.mst), text_catalog) for st, _ in rows}
     return aggregate(edges, {st.mst: st.key for st, _ in rows})
 
 
@@ -41,12 +52,12 @@ def test_article_citations_count_other_statutes_and_the_statute_itself(graph: Ci
     assert graph.article_citations("민법", "제1019조", internal=True) >= 3
 
 
-def test_addenda_and_self_references_are_not_counted(corpus_store, corpus_catalog) -> None:  # type: ignore[no-untyped-def]
+def test_addenda_and_self_references_are_not_counted(corpus_store, text_catalog) -> None:  # type: ignore[no-untyped-def]
     st = next(st for st, _ in corpus_store.statutes() if st.title == "민법")
     articles = corpus_store.articles_of(st.mst, include_addenda=True)
     assert any(a.is_addendum for a in articles)
-    with_addenda = mine_edges(st, articles, corpus_catalog)
-    without = mine_edges(st, [a for a in articles if not a.is_addendum], corpus_catalog)
+    with_addenda = mine_edges(st, articles, text_catalog)
+    without = mine_edges(st, [a for a in articles if not a.is_addendum], text_catalog)
     assert with_addenda == without
 
 

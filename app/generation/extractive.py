@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from app.generation.prompt import Prompt, clean_article_text, pending_notes
+from app.generation.prompt import Prompt, clean_article_text, pending_notes, split_note
 from app.schemas import AnswerBasis, BasisSentence, Hit
 from legal_rag.tokenizer import tokenize_many
 
@@ -299,6 +299,9 @@ def render_basis(basis: Sequence[AnswerBasis], hits: Sequence[Hit]) -> list[str]
     out.append(f"{GOVERNING_HEADING}:")
     for n, b in enumerate(governing, start=1):
         out.append(f"{n}. {b.hit.header} — {b.reason}")
+        own = split_note(b.hit.note)[1]
+        if own:
+            out.append(f"   ※ {own}")  # this article's own 시행일 (부칙)
         if b.hit.deleted:
             out.append("   (삭제된 조문입니다)")
         elif not b.sentences:

@@ -81,9 +81,22 @@ def clean_article_text(text: str) -> str:
     return "\n".join(line for line in (_NOTE_RE.sub("", ln).rstrip() for ln in text.splitlines()) if line.strip())
 
 
+# The version-level part of a Hit's note (legal_rag.versions.VersionChoice.note); the rest, joined by " / ",
+# is the article's own (its 시행일 from the 부칙).
+_VERSION_NOTE_RE = re.compile(r"^(?:시행 예정 \d{4}-\d{2}-\d{2}|폐지된 법령입니다)[^/]*: 기준일 현재")
+
+
+def split_note(note: str) -> tuple[str, str]:
+    """(the statute version's note, the article's own note) of a Hit's `note`."""
+    parts = [p.strip() for p in note.split(" / ") if p.strip()]
+    version = [p for p in parts if _VERSION_NOTE_RE.match(p)]
+    return " / ".join(version), " / ".join(p for p in parts if p not in version)
+
+
 def pending_note(hit: Hit) -> str:
     """`「근로기준법」 시행 예정 2027-01-01: …`: what a pending version's articles have in common."""
-    return f"「{hit.law}」 " + (hit.note or f"시행 예정 {hit.effective or ''}".rstrip())
+    version, _ = split_note(hit.note)
+    return f"「{hit.law}」 " + (version or f"시행 예정 {hit.effective or ''}".rstrip())
 
 
 def pending_notes(hits: Sequence[Hit]) -> list[str]:
@@ -99,8 +112,11 @@ def article_block(index: int, hit: Hit, text: str | None = None, note: bool = Tr
     """`[1] 「민법」 제54조(제목)` + pending note (when `note`: the first article of its version) + deleted
     note + body."""
     lines = [f"[{index}] {hit.header}"]
+    version, own = split_note(hit.note)
     if hit.pending and note:
-        lines.append(f"※ {hit.note}" if hit.note else f"※ 시행 예정 {hit.effective or ''}".rstrip())
+        lines.append(f"※ {version}" if version else f"※ 시행 예정 {hit.effective or ''}".rstrip())
+    if own:
+        lines.append(f"※ {own}")  # the article's own 시행일 (부칙): said on every article it concerns
     if hit.deleted:
         lines.append("※ 삭제된 조문")
     body = clean_article_text(hit.text) if text is None else text

@@ -101,7 +101,7 @@
       b.title = label[1];
       badges.appendChild(b);
     }
-    if (hit.pending) { badges.appendChild(el("span", "badge badge-pending", "시행 예정 " + (hit.effective || ""))); }
+    if (hit.pending) { badges.appendChild(el("span", "badge badge-pending", "시행 예정 " + (hit.article_effective || hit.effective || ""))); }
     if (hit.deleted) { badges.appendChild(el("span", "badge badge-deleted", "삭제된 조문")); }
     if (!citation && !basis) { badges.appendChild(el("span", "score", "순위 " + hit.rank + " · 점수 " + Number(hit.score).toFixed(4))); }
     art.appendChild(badges);
@@ -109,7 +109,8 @@
       art.appendChild(el("p", "reason", basis.reason));
       (basis.sentences || []).forEach(function (s) { art.appendChild(el("blockquote", "answering-sentence", s.text)); });
     }
-    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상")));
+    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상") +
+      (hit.article_effective && hit.article_effective !== hit.effective ? " · 이 조문 " + hit.article_effective : "")));
     var details = el("details");
     details.appendChild(el("summary", null, "조문 전문 보기"));
     details.appendChild(linkedText(el("div", "article-text"), String(hit.text || ""), hit.links,
