@@ -82,12 +82,12 @@ ARTICLE_RESPONSE: dict[str, Any] = {"schema_version": 1, "as_of": "2026-11-25", 
 HEALTH_RESPONSE: dict[str, Any] = {"status": "ok"}
 READY_RESPONSE: dict[str, Any] = {
     "schema_version": 1, "status": "ready", "reason": None, "generator": "extractive", "generator_error": None,
-    "index": {"index_dir": "index/default", "build_id": "20261130T052029-7uxruf6t",
+    "index": {"index_dir": "index/default", "build_id": "20261130T060625-gjo1lrxn",
               "corpus_snapshot": "7460e2a014b50e82a85c4b46276eee674e9857c3", "articles": 11892, "chunks": 12244,
               "embedder": "kiwi-static", "dense_device": "cpu"},
 }
 RELOAD_RESPONSE: dict[str, Any] = {"schema_version": 1, "status": "reloaded", "build_id": "20261130T061500-ab12cd34",
-                                   "previous_build_id": "20261130T052029-7uxruf6t", "reason": None}
+                                   "previous_build_id": "20261130T060625-gjo1lrxn", "reason": None}
 ERROR_RESPONSE: dict[str, Any] = {
     "schema_version": 1, "error": "unknown_law",
     "message": "색인에 없는 법령입니다: 민볍 / unknown law: 민볍. 비슷한 법령: 민법 / did you mean: 민법",
