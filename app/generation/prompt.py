@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.schemas import Hit
+from legal_rag.articles import NOTE_RE
 from legal_rag.statute_markup import display_text
 
 ANSWER_MARKER = " 답변:"
@@ -32,7 +33,7 @@ NO_CONTEXT_INSTRUCTION = (
 
 # Amendment notes (<개정 2016.3.22>) cost many tokens on a Mistral tokenizer and tell the model nothing
 # about the rule itself; the version's 시행일자 is stated separately when it matters (pending versions).
-_NOTE_RE = re.compile(r"\s*<(?:개정|신설|전문개정|제목개정|본조신설|종전|이동)[^<>]*>")
+_NOTE_RE = re.compile(r"\s*" + NOTE_RE.pattern)  # with the space before it
 # Cut points inside an article: end of a line (항/호/목) and end of a sentence (Korean statutes end
 # sentences with `다.`; `1.`/`가.` item markers are not sentence ends).
 _SENTENCE_END_RE = re.compile(r"(?:다|함|음|것|임|됨)\.(?=\s|$)|[.?!](?=\n|$)")

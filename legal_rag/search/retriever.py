@@ -1,12 +1,11 @@
-"""Hybrid retrieval: explicit citations first, then kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
+"""Hybrid retrieval: kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
 
-`HybridRetriever.retrieve` is the Retriever protocol (query -> ranked hits); `as_langchain()` wraps it as a
-LangChain BaseRetriever for composition.
+`HybridRetriever.retrieve_scored` ranks articles for a query; the Engine adds explicit citations and 위임 links
+and makes hits (`to_hits`); `Engine.as_langchain()` wraps the engine as a LangChain BaseRetriever.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
+from legal_rag.articles import Article, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
+from legal_rag.citations import LawCatalog, parent_law_title, parent_references
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
@@ -29,7 +29,6 @@ from legal_rag.versions import VersionChoice, article_state, select_versions, to
 # thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
 STATUTE_PRIOR_SCALE = 1000.0
 ARTICLE_PRIOR_SCALE = 50.0
-_PARENT_REF_RE = re.compile(r"(?<![가-힣])법\s*(제\d+조(?:의\d+)?)")
 
 
 def article_url(statute: Statute, article: str) -> str:
@@ -119,7 +118,7 @@ class HybridRetriever:
         return self._per_article(rows, scores[rows])
 
     def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
-        if self.bundle.dense is None:
+        if self.bundle.dense is None or self.config.dense_weight <= 0:  # off: no query encoding, no FAISS search
             return {}
         vec = self.bundle.embedder.encode([query])
         k = min(self.config.dense_candidates * 4, len(self.bundle.chunk_doc_ids))
@@ -203,11 +202,6 @@ class HybridRetriever:
         ranked = sorted(fused.values(), key=lambda s: -s.score)
         return ranked[:top_k]
 
-    def retrieve(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> list[Hit]:
-        as_of = as_of or today_kst()
-        scored = self.retrieve_scored(query, top_k, as_of, laws)
-        return self.to_hits(scored, as_of)
-
     def to_hits(self, scored: Sequence[ScoredArticle], as_of: date) -> list[Hit]:
         articles = self.bundle.store.articles([s.doc_id for s in scored])
         chosen = self.versions(as_of)
@@ -232,20 +226,23 @@ class HybridRetriever:
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:
-        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites as `법 제N조` (위임 관계)."""
-        title = article.law_title
-        for suffix in (" 시행령", " 시행규칙"):
-            if title.endswith(suffix):
-                parent = title[: -len(suffix)]
-                break
-        else:
+        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites (`법 제N조`; 위임 관계), as
+        legal_rag.citations.parent_references reads them (not `같은 법`/`이 법` meaning another statute)."""
+        parent = parent_law_title(article.law_title)
+        if parent is None:
+            return []
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+        refs = [r for r in parent_references(article.text, article.law_title, self._catalog) if r.law == parent]
+        if not refs:
             return []
         chosen = self.versions(as_of)
         parents = [vc.statute for vc in chosen.values() if vc.statute.title == parent and not vc.repeal_stub]
         out = []
         for st in parents:
-            for ref in dict.fromkeys(_PARENT_REF_RE.findall(article.text)):
-                found = self.bundle.store.find_article(st.mst, ArticleNumber.parse(ref))
+            for ref in refs:
+                found = self.bundle.store.find_article(st.mst, ref.article)
                 if found:
                     out.append(found.doc_id)
         return out
