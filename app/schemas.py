@@ -58,8 +58,10 @@ class AskResponse(BaseModel):
     notice: str = Field(default="", description="why no article fits and how to ask, or a language notice (Korean)")
     basis: list[AnswerBasis] = Field(default_factory=list,
                                      description="governing articles first, then related ones, each with why")
-    relevance: float | None = Field(default=None, description="question coverage by the best article (0..1), "
-                                                              "the score the no-fit threshold is applied to")
+    relevance: float | None = Field(default=None, description="how well the best article fits the question (0..1, "
+                                                              "app.relevance), the score the no-fit threshold is "
+                                                              "applied to; 0 for a question that is only citations "
+                                                              "(a cited article always fits); None: not Korean")
     notes: list[str] = Field(default_factory=list, description="one 시행 예정 note per pending statute version")
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
