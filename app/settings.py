@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     csrf_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16, repr=False)
     cookie_secure: bool | None = Field(default=None, description="Secure CSRF cookie; None: only on https requests")
     admin_token: str | None = Field(default=None, repr=False,
-                                    description="bearer token for /api/admin/*; unset: loopback clients only")
+                                    description="bearer token for /api/admin/* (every client, loopback too); "
+                                                "unset: admin routes off, reload with SIGHUP")
     allow_network: bool = Field(default=False,
                                 description="false: no network calls at query time (model hub, remote generator) "
                                             "unless configured to a loopback server")

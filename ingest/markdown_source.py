@@ -12,6 +12,7 @@ import yaml
 
 from legal_rag.addenda import apply_article_dates
 from legal_rag.articles import NOTE_RE, Article, Paragraph, ParseReport, Statute
+from legal_rag.statute_markup import clean_markup, label_from_following
 
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c in range(0x3251, 0x3260)) + "".join(
     chr(c) for c in range(0x32B1, 0x32C0)
@@ -107,7 +108,9 @@ class _ArticleBuilder:
         self.notes = list(heading_notes)
 
     def add(self, raw: str) -> None:
-        line = unescape_markdown(raw.rstrip())
+        # Markup (`<img …>` before a formula, `</img>` after it) becomes a labelled placeholder or nothing;
+        # the label reads what the lines just before the image announce (다음 계산식에 따라 …).
+        line = clean_markup(unescape_markdown(raw.rstrip()), before="\n".join(self.lines[-2:]))
         if not line.strip():
             return
         m = _PARAGRAPH_RE.match(line.strip())
@@ -121,6 +124,8 @@ class _ArticleBuilder:
         self.lines.append(line)
 
     def build(self, statute: Statute, ordinal: int) -> Article:
+        if any("[이미지" in line for line in self.lines):
+            self.lines = label_from_following("\n".join(self.lines)).split("\n")
         paragraphs: list[Paragraph] = []
         for line in self.lines:
             first = line[:1]
@@ -161,7 +166,8 @@ def _split_article_heading(heading: str) -> tuple[str, str, list[str]] | None:
 def _parse_addenda(lines: list[str], statute: Statute, start_ordinal: int) -> list[Article]:
     blocks: list[tuple[str, list[str]]] = []
     for raw in lines:
-        line = unescape_markdown(raw.strip())
+        line = clean_markup(unescape_markdown(raw.strip()), before="\n".join(blocks[-1][1][-2:]) if blocks else "")
+        line = line.strip()
         if not line:
             continue
         m = _ADDENDUM_START_RE.match(line)

@@ -206,6 +206,8 @@ def test_window_and_token_count_from_server(server: FakeCompletions) -> None:
     server.max_model_len = None
     assert _gen(server).context_window == 8192
     assert _gen(server, context_window=1024).context_window == 1024
+    server.max_model_len = 32768  # a Mistral config's max_position_embeddings, as vLLM reports it
+    assert _gen(server).context_window == 8192  # the window the model was trained with, no more
 
 
 def test_chain_over_openai(server: FakeCompletions, hits: list[Hit]) -> None:

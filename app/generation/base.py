@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field, field_validator
 from app.generation.prompt import Prompt
 
 DEFAULT_MODEL_ID = "SEOKDONG/openchat3.5_korean_v1.0_sft"
-# OpenChat 3.5 (the SFT model's base) was trained with an 8192-token window; used when the model's own
-# config cannot be read (the openai backend without /v1/models, or a config without the field).
+# OpenChat 3.5 (the SFT model's base, a Mistral 7B) was trained with an 8192-token window: used when the model's
+# own config cannot be read, and the most a window read from a config or server may be. Mistral configs say
+# max_position_embeddings 32768 and vLLM reports that as max_model_len; text past 8192 tokens is outside what
+# the model was trained on (docs/prompt.md, "Fitting the window"). An explicit LEGAL_RAG_CONTEXT_WINDOW wins.
 DEFAULT_CONTEXT_WINDOW = 8192
 
 Backend = Literal["extractive", "hf", "openai"]

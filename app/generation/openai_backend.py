@@ -22,6 +22,7 @@ from httpx_sse import EventSource
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from app.generation.base import DEFAULT_CONTEXT_WINDOW, GenerationError, GeneratorConfig
+from app.generation.cancel import current_cancel
 from app.generation.postprocess import STOP_TEXTS, cut_at_stop, filter_stream
 from app.generation.prompt import Prompt
 
@@ -88,7 +89,8 @@ class OpenAIGenerator:
 
     @property
     def context_window(self) -> int:
-        """config.context_window, else the server's `max_model_len` (vLLM /v1/models), else 8192."""
+        """config.context_window, else the server's `max_model_len` (vLLM /v1/models) up to the trained 8192,
+        else 8192."""
         if self.config.context_window:
             return self.config.context_window
         if self._context_window is None:
@@ -98,7 +100,7 @@ class OpenAIGenerator:
                 r.raise_for_status()
                 for m in r.json().get("data", []):
                     if m.get("id") == self.config.served_model and m.get("max_model_len"):
-                        self._context_window = int(m["max_model_len"])
+                        self._context_window = min(int(m["max_model_len"]), DEFAULT_CONTEXT_WINDOW)
                         break
             except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
                 log.info("no max_model_len from %s/models (%s); using %d", self.config.openai_base_url, exc,
@@ -201,6 +203,10 @@ class OpenAIGenerator:
             raise GenerationError(f"unexpected completions response / 응답 형식 오류: {str(data)[:200]}") from exc
 
     def generate(self, prompt: Prompt) -> str:
+        if current_cancel() is not None:
+            # A request that can be stopped reads the answer as a stream: closing it aborts the server's
+            # generation when the request times out or its client leaves (a plain POST cannot be stopped).
+            return cut_at_stop("".join(self._raw_stream(prompt)))
         payload = self._payload(prompt, stream=False)
 
         def call(url: str) -> str:
@@ -234,11 +240,12 @@ class OpenAIGenerator:
             return cm, r
 
         cm, response = self._with_retries(open_stream)
+        stop = current_cancel()
         try:
             for sse in EventSource(response).iter_sse():
                 data = sse.data
-                if data == "[DONE]":
-                    break
+                if data == "[DONE]" or (stop is not None and stop.is_set()):
+                    break  # leaving closes the connection: vLLM aborts the generation
                 try:
                     event = json.loads(data)
                 except ValueError as exc:

@@ -118,16 +118,21 @@ class Engine:
         return out
 
     def laws(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """One row per statute: the version that applies on `as_of`. `status` is that version's standing on the
+        date (시행, 시행 예정 when only a later version is in the corpus, 폐지); `source_status` is the file's
+        raw 상태, which legalize-kr writes as 시행 even for a version not yet in force."""
         chosen = self.retriever.versions(as_of or today_kst())
         rows = []
         for vc in chosen.values():
             st = vc.statute
             if vc.repeal_stub:
                 continue
+            status = "시행 예정" if vc.pending else (st.status or "시행")
             rows.append({
                 "law": st.title, "law_id": st.law_id, "kind": st.kind,
                 "effective": st.effective.isoformat() if st.effective else None,
-                "pending": vc.pending, "status": st.status, "url": st.source_url,
+                "pending": vc.pending, "status": status, "source_status": st.status, "note": vc.note,
+                "url": st.source_url,
             })
         return sorted(rows, key=lambda r: (r["law"], r["law_id"]))
 
