@@ -27,6 +27,7 @@ from bench.evaluation import EngineSystem, EvalItem, evaluate, load_dataset
 from bench.folds import CrossValidated, cross_validate, split_folds
 from bench.significance import paired_randomization_test
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
+from legal_rag.versions import today_kst
 
 OBJECTIVE = ("recall@10", "mrr@10")  # selection maximises their mean on the training folds
 
@@ -215,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else today_kst()
     items: list[EvalItem] = []
     datasets: dict[str, list[int]] = {}
     for path in args.dataset:
