@@ -52,7 +52,7 @@ class RetrievalConfig:
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
     # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
     # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
-    statute_weight: float = 2.0  # chosen per fold on held-out folds of the whole corpus (docs/evaluation.md)
+    statute_weight: float = 1.0  # chosen on the whole corpus by `legal-rag tune` (docs/evaluation.md)
     statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
     statute_candidates: int = 50
     # ... and the best `statute_expand` chunks of each of the top `statute_expand_statutes` statutes join the
@@ -61,7 +61,7 @@ class RetrievalConfig:
     statute_expand_statutes: int = 5
     # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
-    statute_prior: float = 2.0  # chosen with statute_weight; article_prior and statute_expand did not help
+    statute_prior: float = 4.0  # chosen with statute_weight; article_prior and statute_expand did not help
     article_prior: float = 0.0
 
 
