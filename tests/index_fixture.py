@@ -131,6 +131,21 @@ def copy_index(src: Path, dst_root: Path) -> Path:
     return dst
 
 
+def two_builds(src: Path, root: Path) -> tuple[Path, Path, Path]:
+    """Two copies of a build, the second with another build_id (a rebuild), and a link `current` -> the first:
+    what a reload test swaps between."""
+    import json
+
+    a = copy_index(src, root / "a")
+    b = copy_index(src, root / "b")
+    manifest = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    manifest["build_id"] = "rebuilt-b"  # the manifest is not part of its own checksums
+    (b / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    link = root / "current"
+    link.symlink_to(a)
+    return a, b, link
+
+
 # ---------------------------------------------------------------------------------------------- the service
 
 SEED_QUESTION = ("「국민건강보험법」제44조, 「국민건강보험법 시행령」제19조,「약관의 규제에 관한 법률」제5조, "

@@ -411,15 +411,9 @@ def _free_port() -> int:
 
 def test_serve_reloads_on_sighup_and_stops_gracefully(service_index: ServiceIndex, tmp_path: Path) -> None:
     """`legal-rag serve` as a real process: SIGHUP swaps in a rebuilt index, SIGTERM exits cleanly."""
-    from index_fixture import copy_index
+    from index_fixture import two_builds
 
-    a = copy_index(service_index.index, tmp_path / "a")
-    b = copy_index(service_index.index, tmp_path / "b")
-    manifest = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
-    manifest["build_id"] = "rebuilt-b"  # the manifest is not part of its own checksums
-    (b / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    link = tmp_path / "current"
-    link.symlink_to(a)
+    a, b, link = two_builds(service_index.index, tmp_path)
     port = _free_port()
     env = {**os.environ, "LEGAL_RAG_WARMUP": "false"}
     proc = subprocess.Popen([sys.executable, "-m", "legal_rag.cli", "serve", "--index", str(link), "--port",

@@ -20,7 +20,7 @@ import pytest
 
 pytest.register_assert_rewrite("index_fixture")
 
-from index_fixture import ADMIN_TOKEN, ServiceIndex, copy_index  # noqa: E402
+from index_fixture import ADMIN_TOKEN, ServiceIndex, two_builds  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from app.reload_sync import ReloadGeneration, ReloadWatcher  # noqa: E402
@@ -75,13 +75,7 @@ def test_reload_watcher_follows_the_shared_generation(service_index: ServiceInde
     from app.index_holder import EngineHolder, default_engine_loader
     from app.metrics import Metrics
 
-    a = copy_index(service_index.index, tmp_path / "a")
-    b = copy_index(service_index.index, tmp_path / "b")
-    manifest = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
-    manifest["build_id"] = "rebuilt-b"
-    (b / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    link = tmp_path / "current"
-    link.symlink_to(a)
+    a, b, link = two_builds(service_index.index, tmp_path)
     settings = make_settings(link)
     holder = EngineHolder(settings, default_engine_loader(settings), Metrics())  # type: ignore[arg-type]
     generation = ReloadGeneration(tmp_path / "gen")
@@ -104,13 +98,7 @@ def test_reload_watcher_follows_the_shared_generation(service_index: ServiceInde
 
 
 def test_serve_with_two_workers(service_index: ServiceIndex, tmp_path: Path) -> None:
-    a = copy_index(service_index.index, tmp_path / "a")
-    b = copy_index(service_index.index, tmp_path / "b")
-    manifest = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
-    manifest["build_id"] = "rebuilt-b"  # the manifest is not part of its own checksums
-    (b / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    link = tmp_path / "current"
-    link.symlink_to(a)
+    a, b, link = two_builds(service_index.index, tmp_path)
 
     def point(target: Path) -> None:
         tmp = tmp_path / "current.tmp"
