@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from tests.conftest import shared_dir
+import pytest
+from conftest import shared_dir
 
 
 def sample_dir() -> Path:
@@ -37,3 +40,26 @@ def copy_sample(dst: Path) -> Path:
 
     shutil.copytree(sample_dir(), dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def precedent_index(law_dir: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """An index of PRECEDENT_LAWS with all 55 sample decisions (BM25 only), built once per session."""
+    from ingest.build import IngestOptions, build_index
+
+    root = tmp_path_factory.mktemp("precedent-index")
+    corpus = make_statute_corpus(law_dir, root / "kr")
+    cache = request.config.cache.mkdir("legal-rag-precedent-ingest") if request.config.cache else None
+    out = root / "index" / "default"
+    build_index(IngestOptions(corpus=[corpus], out=out, embedder="none", progress=False, precedents=[sample_dir()],
+                              cache_dir=cache))
+    return out
+
+
+@pytest.fixture(scope="session")
+def precedent_engine(precedent_index: Path) -> Iterator[Any]:
+    from legal_rag.search.engine import Engine
+
+    engine = Engine(precedent_index)
+    yield engine
+    engine.close()

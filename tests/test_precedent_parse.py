@@ -12,7 +12,7 @@ from legal_rag.precedents.parse import (
     resolve_statute_citations,
     split_groups,
 )
-from tests.precedent_fixtures import sample, sample_dir, sample_files
+from precedent_fixtures import sample, sample_dir, sample_files
 
 AS_OF = date(2026, 11, 30)
 
