@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from precedent_fixtures import copy_sample, make_statute_corpus
 
 from ingest.build import IngestOptions, build_index
 from legal_rag.index_format import PRECEDENTS_DIR, IndexIntegrityError, read_json, resolve_index, verify_index
 from legal_rag.precedents.search import PrecedentIndex
-from precedent_fixtures import copy_sample, make_statute_corpus
 
 KR = "민사/대법원/대법원_2001-05-08_99다38699.md"
 

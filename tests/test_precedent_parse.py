@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from precedent_fixtures import sample, sample_dir, sample_files
 
 from legal_rag.precedents.parse import (
     DecisionFormatError,
@@ -12,7 +13,6 @@ from legal_rag.precedents.parse import (
     resolve_statute_citations,
     split_groups,
 )
-from precedent_fixtures import sample, sample_dir, sample_files
 
 AS_OF = date(2026, 11, 30)
 
