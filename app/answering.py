@@ -22,6 +22,7 @@ from app.generation.chain import AnswerResult, answer_question_full, stream_answ
 from app.generation.extractive import ExtractiveGenerator
 from app.generation.postprocess import CitationChecker
 from app.generation.prompt import PromptBudgetError
+from app.precedent_answers import answer_precedents
 from app.schemas import AskResponse, Citation, SearchResponse
 from legal_rag.search.engine import Engine
 
@@ -88,9 +89,14 @@ class Answerer:
         t = time.perf_counter()
         citations = self.complete_citations(engine, result.citations, search, as_of)
         timings["citations_ms"] = timings.get("citations_ms", 0.0) + (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        decisions, case_citations, related = answer_precedents(
+            engine, question, result.answer, list(search.hits) + [c.hit for c in citations if c.hit is not None])
+        timings["precedents_ms"] = (time.perf_counter() - t) * 1000
         return AskResponse(question=question, as_of=as_of.isoformat(), answer=result.answer,
                            generator=generator_name, citations=citations, hits=search.hits,
-                           timings_ms={k: round(v, 2) for k, v in timings.items()})
+                           timings_ms={k: round(v, 2) for k, v in timings.items()}, decisions=decisions,
+                           case_citations=case_citations, related_precedents=related)
 
     # ------------------------------------------------------------------------------------------ API
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from legal_rag.precedents.results import CaseCitation, CitingDecisionOut, DecisionHitOut
 from legal_rag.search.results import SCHEMA_VERSION, Citation, CitationStatus, Hit, SearchResponse
 
 __all__ = ["SCHEMA_VERSION", "AskRequest", "AskResponse", "Citation", "CitationStatus", "Hit", "SearchResponse"]
@@ -24,3 +25,9 @@ class AskResponse(BaseModel):
     citations: list[Citation]
     hits: list[Hit]
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # Court decisions (an index built with --precedents; empty otherwise): decisions close to the question,
+    # quoted beside the articles; every case number in the answer or the question, checked; decisions citing
+    # each shown article (doc_id -> newest first).
+    decisions: list[DecisionHitOut] = Field(default_factory=list)
+    case_citations: list[CaseCitation] = Field(default_factory=list)
+    related_precedents: dict[str, list[CitingDecisionOut]] = Field(default_factory=dict)

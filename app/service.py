@@ -902,8 +902,10 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
 
         return render_api_docs(request, app.openapi())
 
+    from app.api.routes.precedents import router as precedents_router
     from app.web import router as web_router
 
+    app.include_router(precedents_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=APP_DIR / "static"), name="static")
     return app

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from legal_rag.precedents.model import Issue, StatuteCitation
 from legal_rag.precedents.store import CitingIssue, DecisionRecord
 
+SCHEMA_VERSION_PRECEDENTS = 1  # of the JSON below, as printed by `legal-rag precedents --json`
+
 CaseCitationStatus = Literal["verified", "wrong_court_or_date", "not_in_context", "not_found"]
 
 
@@ -104,7 +106,7 @@ def citation_out(c: StatuteCitation) -> StatuteCitationOut:
 def summary_out(d: DecisionRecord | CitingIssue) -> DecisionSummary:
     if isinstance(d, CitingIssue):
         return DecisionSummary(case_number=d.case_number, case_numbers=[d.case_number], court=d.court,
-                               decided=d.decided.isoformat(), category="", case_name=d.case_name, source=d.source,
+                               decided=d.decided.isoformat(), category=d.category, case_name=d.case_name, source=d.source,
                                url=d.url)
     return DecisionSummary(case_number=d.case_number, case_numbers=list(d.case_numbers), court=d.court,
                            decided=d.decided.isoformat(), category=d.category, case_name=d.case_name,

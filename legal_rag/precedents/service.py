@@ -16,7 +16,6 @@ from typing import Any
 
 from legal_rag.articles import ArticleNumber
 from legal_rag.precedents.results import (
-    CaseCitation,
     CitingDecisionOut,
     DecisionHitOut,
     citing_out,
@@ -28,7 +27,6 @@ from legal_rag.precedents.verify import check_case_numbers
 
 __all__ = [
     "ArticlePrecedents",
-    "check_answer_case_numbers",
     "cited_by",
     "precedent_article_scores",
     "precedents_for",
@@ -119,21 +117,6 @@ def search_decisions(engine: Any, query: str, top_k: int = 10,
         seen.add(hit.decision.source)
         out.append(DecisionHitOut(rank=len(out) + 1, score=hit.score, decision=summary_out(hit.decision),
                                   issues=[issue_out(i) for i in hit.matched_issues]))
-    return out
-
-
-def check_answer_case_numbers(engine: Any, answer: str, question: str,
-                              context: Collection[str] | None) -> list[CaseCitation]:
-    """Every case number in the answer and in the question, checked (see legal_rag.precedents.verify)."""
-    index = precedents_for(engine)
-    out: list[CaseCitation] = []
-    seen: set[tuple[str, str | None, str | None]] = set()
-    for text in (answer, question):
-        for c in check_case_numbers(text, index, context):
-            key = (c.case_number, c.court, c.decided)
-            if key not in seen:
-                seen.add(key)
-                out.append(c)
     return out
 
 

@@ -110,6 +110,7 @@ class CitingIssue:
     court: str
     decided: date
     case_name: str
+    category: str
     source: str
     url: str
     issues: tuple[Issue, ...]
@@ -201,7 +202,7 @@ class DecisionStore:
             if 0 not in numbers:
                 issues = tuple(i for i in issues if i.number in numbers)
             out.append(CitingIssue(did, d["case_number"], d["court"], date.fromisoformat(d["decided"]),
-                                   d["case_name"], d["source"], d["url"], issues, c))
+                                   d["case_name"], d["category"], d["source"], d["url"], issues, c))
         out.sort(key=lambda x: (x.decided, x.case_number), reverse=True)
         return out
 
