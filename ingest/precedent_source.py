@@ -183,10 +183,11 @@ def build_precedent_part(build: Path, opts: IngestOptions, cache_dir: Path | Non
         catalog = LawCatalog.from_store(store)
         day = as_of or date.today()
         kept: list[tuple[DecisionFile, Decision]] = []
+        memo: dict[str, Any] = {}
         for df in decisions:
             assert df.decision is not None
             try:
-                cits = resolve_statute_citations(df.decision, catalog, store, day)
+                cits = resolve_statute_citations(df.decision, catalog, store, day, memo)
             except DecisionFormatError as exc:
                 records.append({"source": df.source, "path": str(df.path), "sha256": df.digest, "status": "skipped",
                                 "reason": str(exc)})

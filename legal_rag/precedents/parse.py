@@ -235,14 +235,22 @@ def _citation(rc: Any, issues: tuple[int, ...], former_note: str = "", pointer: 
 
 
 def resolve_statute_citations(
-    decision: Decision, catalog: LawCatalog, store: ArticleStore, as_of: date
+    decision: Decision, catalog: LawCatalog, store: ArticleStore, as_of: date,
+    memo: dict[str, tuple[StatuteCitation, ...]] | None = None,
 ) -> tuple[StatuteCitation, ...]:
     """Every article of 참조조문, per group, resolved with legal_rag.citations. `(현행 … 참조)` pointers are resolved
     apart, in the law of the former citation they follow, so that they neither take that citation's place nor
     change the law of the articles after them (`구 지방세법 제22조(현행 지방세기본법 제47조 참조), 제82조`: 제82조 is
-    구 지방세법's). Raises DecisionFormatError for a group in which no article or law can be found."""
+    구 지방세법's). Raises DecisionFormatError for a group in which no article or law can be found.
+
+    `memo` (group text -> citations), shared across the decisions of one build, resolves each distinct group text
+    once: the same groups recur within a decision ([1] and [2] alike) and across decisions ("민법 제750조")."""
     out: list[StatuteCitation] = []
     for g in decision.statute_groups:
+        if memo is not None and g.text in memo:
+            out.extend(StatuteCitation(**{**c.__dict__, "issues": g.issues}) for c in memo[g.text])
+            continue
+        group_start = len(out)
         text = g.text
         pointers = list(_POINTER_RE.finditer(text))
         main_text = _mask(text, [(p.start(), p.end()) for p in pointers])
@@ -280,4 +288,6 @@ def resolve_statute_citations(
                 group_out.append((p.start(), _citation(rc, g.issues, pointer=True)))
         group_out.sort(key=lambda x: x[0])
         out.extend(c for _s, c in group_out)
+        if memo is not None:
+            memo[g.text] = tuple(out[group_start:])
     return tuple(out)
