@@ -10,8 +10,10 @@ import pytest
 from precedent_fixtures import copy_sample, make_statute_corpus
 
 from ingest.build import IngestOptions, build_index
+from legal_rag.articles import ArticleNumber
 from legal_rag.index_format import PRECEDENTS_DIR, IndexIntegrityError, read_json, resolve_index, verify_index
 from legal_rag.precedents.search import PrecedentIndex
+from legal_rag.store import ArticleStore
 
 KR = "민사/대법원/대법원_2001-05-08_99다38699.md"
 
@@ -104,3 +106,25 @@ def test_exclude_list_by_source_leaves_decisions_out(setup, tmp_path: Path) -> N
     assert summary.precedents["excluded"] == 1 and summary.precedents["decisions"] == 54
     index = PrecedentIndex.open(resolve_index(out))
     assert index is not None and index.find("99다38699") == []
+
+
+def test_statute_update_rebuilds_the_precedent_part_against_the_new_store(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus, prec, cache = setup
+    out = tmp_path / "index" / "default"
+    build_index(_opts(corpus, prec, out, cache))
+    # 민법 changes (a real edit of its text): the statutes are updated incrementally, the decisions re-resolved
+    law = corpus / "민법" / "법률.md"
+    text = law.read_text(encoding="utf-8")
+    law.unlink()
+    law.write_text(text.replace("고의 또는 과실로 인한 위법행위로", "고의 또는 과실로 인한 위법한 행위로", 1), encoding="utf-8")
+    summary = build_index(_opts(corpus, prec, out, cache))
+    assert summary.mode == "incremental" and summary.precedents["decisions"] == 55
+    verify_index(out)
+    index = PrecedentIndex.open(resolve_index(out))
+    assert index is not None
+    store = ArticleStore(resolve_index(out) / "articles.sqlite")
+    mst = next(s.mst for s, _ in store.statutes() if s.title == "민법")
+    article = store.find_article(mst, ArticleNumber(750))
+    assert article is not None and "위법한 행위로" in article.text
+    [c] = index.cited_by(article.law_id, 750, 0)
+    assert c.case_number == "99다38699" and c.citation.doc_id == article.doc_id
