@@ -51,6 +51,13 @@ class PrecedentResponse(BaseModel):
     decisions: list[DecisionOut] = Field(description="decisions with this number (usually one)")
 
 
+def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of these codes, in the service's ErrorResponse shape (for the OpenAPI document)."""
+    from app.service import _responses
+
+    return _responses(*codes)
+
+
 def get_service(request: Request) -> Any:
     """The running Service (app.state.service): its engine lease and worker threads."""
     return request.app.state.service
@@ -67,6 +74,7 @@ def _errors() -> Any:
 
 
 @router.get("/api/laws/{law}/articles/{article}/precedents", response_model=ArticlePrecedentsResponse,
+            responses=_documented(404, 422, 503, 504),
             summary="decisions whose 참조조문 cite the article, newest first / 조문을 인용한 판례")
 async def article_precedents(
     service: ServiceDep,
@@ -100,7 +108,7 @@ async def article_precedents(
     return out  # type: ignore[no-any-return]
 
 
-@router.get("/api/precedents", response_model=PrecedentSearchResponse,
+@router.get("/api/precedents", response_model=PrecedentSearchResponse, responses=_documented(404, 422, 503, 504),
             summary="decisions for a question or a case number / 판례 검색")
 async def search_precedents(
     service: ServiceDep,
@@ -124,6 +132,7 @@ async def search_precedents(
 
 
 @router.get("/api/precedents/{case_number}", response_model=PrecedentResponse,
+            responses=_documented(404, 422, 503, 504),
             summary="one decision by case number, in any common form / 사건번호로 판례 보기")
 async def precedent_by_number(
     service: ServiceDep,
