@@ -19,13 +19,20 @@ NO_PRECEDENTS = ("this index has no decisions: rebuild it with `legal-rag ingest
                  "판례가 없는 색인입니다")
 
 
+def _limit(text: str) -> int:
+    n = int(text) if text.isdigit() else 0
+    if not 1 <= n <= 1000:
+        raise argparse.ArgumentTypeError("limit must be 1..1000 / limit는 1에서 1000 사이")
+    return n
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case_number", nargs="*", help="a case number in any common form, e.g. 2010다12345 or "
                                                   "'대법원 2010. 12. 23. 선고 2008다75119 판결'")
     p.add_argument("--cites", default=None, metavar="ARTICLE",
                    help="decisions whose 참조조문 cite this article, e.g. '민법 제750조' (newest first)")
     p.add_argument("--former", action="store_true", help="with --cites: include citations of former versions (구법)")
-    p.add_argument("--limit", type=int, default=20, help="with --cites: at most this many decisions (default 20)")
+    p.add_argument("--limit", type=_limit, default=20, help="with --cites: at most this many decisions (default 20)")
     p.add_argument("--as-of", type=_date, default=None, help="date for the article's version (default today)")
     p.add_argument("--index", default=None, help="index directory (default $LEGAL_RAG_INDEX_DIR or index/default)")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes schema_version)")
