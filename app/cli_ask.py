@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from datetime import date
 
     from app.answering import Answerer
-    from app.generation.base import make_generator
+    from app.generation.factory import make_generator
     from app.generation.prompt import PromptBudgetError
     from app.settings import Settings
     from legal_rag.search.engine import UnknownLawError

@@ -1,4 +1,7 @@
-"""The web form: ask at `/`, answer page from `POST /ask` (works without JavaScript; with it, app.js streams).
+"""The web form's rendering: templates, CSRF tokens, the answer page's grouping, the /docs page.
+
+The routes themselves (`GET /`, `POST /ask`) are in app.api.routes.answer. The form works without
+JavaScript; with it, app.js streams from /api/ask/stream.
 
 CSRF: signed double-submit token. GET / sets an HttpOnly, SameSite=Strict cookie holding `nonce.hmac` and puts
 the same value in a hidden field; POST /ask accepts only when both are present, equal, and the HMAC (keyed
@@ -12,23 +15,20 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.runtime import Service
 from app.schemas import AskResponse, Citation, Hit
 
 CSRF_COOKIE = "legal_rag_csrf"
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 64 * 1024
-
-router = APIRouter(include_in_schema=False)
 
 _env = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
@@ -75,6 +75,13 @@ def csrf_valid(secret: str, token: str | None) -> bool:
     return bool(nonce) and hmac.compare_digest(sig.encode(), _sign(secret, nonce).encode())
 
 
+def form_csrf_ok(request: Request, sent: str, secret: str) -> bool:
+    """The double-submit check of a form POST: cookie and field present, equal, and validly signed."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    return bool(cookie and sent and hmac.compare_digest(cookie.encode(), sent.encode())
+                and csrf_valid(secret, sent))
+
+
 def _csrf_for(request: Request, secret: str) -> str:
     existing = request.cookies.get(CSRF_COOKIE)
     return existing if existing is not None and csrf_valid(secret, existing) else issue_csrf(secret)
@@ -88,11 +95,12 @@ def _set_csrf_cookie(response: HTMLResponse, request: Request, token: str, secur
 # ---------------------------------------------------------------------------------------------- views
 
 
-def _service(request: Request) -> Any:
-    return request.app.state.service
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
 
 
-def _law_titles(service: Any) -> list[str]:
+def _law_titles(service: Service) -> list[str]:
     try:
         with service.holder.lease() as loaded:
             return sorted({r["law"] for r in loaded.engine.laws()})
@@ -100,8 +108,9 @@ def _law_titles(service: Any) -> list[str]:
         return []
 
 
-def _page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
-          headers: dict[str, str] | None = None) -> HTMLResponse:
+def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
+         headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A template with the form's context (CSRF token, law list, readiness) and a fresh CSRF cookie."""
     service = _service(request)
     token = _csrf_for(request, service.settings.csrf_secret)
     base = {
@@ -132,71 +141,6 @@ def result_view(resp: AskResponse) -> dict[str, Any]:
         notes.setdefault(h.law, h.note or f"시행 예정 {h.effective or ''}")
     return {"cited": cited, "unverified": unverified, "others": others, "pending_notes": notes,
             "extractive": resp.generator.startswith("extractive")}
-
-
-@router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
-    return _page(request, "index.html", {})
-
-
-def _form_value(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
-@router.post("/ask", response_class=HTMLResponse)
-async def ask_form(request: Request) -> HTMLResponse:
-    from app.service import ApiError, check_laws, check_question, parse_as_of
-
-    service = _service(request)
-    settings = service.settings
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
-        return _page(request, "error.html", {"title": "요청이 너무 큽니다",
-                                             "error": "요청이 너무 큽니다 / request too large"}, status=413)
-    try:
-        form = await request.form(max_files=0, max_fields=20)
-    except Exception:
-        return _page(request, "error.html", {"title": "잘못된 요청", "error": "양식을 읽을 수 없습니다 / bad form"},
-                     status=400)
-    values = {k: _form_value(form, k) for k in ("question", "law", "as_of")}
-    cookie = request.cookies.get(CSRF_COOKIE)
-    sent = _form_value(form, CSRF_FIELD)
-    if not (cookie and sent and hmac.compare_digest(cookie.encode(), sent.encode())
-            and csrf_valid(settings.csrf_secret, sent)):
-        return _page(request, "error.html", {
-            "title": "보안 확인 실패",
-            "error": "보안 토큰이 없거나 올바르지 않아 요청을 거부했습니다. 질문 페이지를 새로 고친 뒤 다시 "
-                     "제출하십시오. / CSRF token missing or invalid.",
-        }, status=403)
-
-    def again(status: int, message: str, suggestions: Sequence[str] = (),
-              headers: dict[str, str] | None = None) -> HTMLResponse:
-        return _page(request, "index.html", {"form": values, "error": message, "suggestions": list(suggestions)},
-                     status=status, headers=headers)
-
-    try:
-        question = check_question(values["question"], settings)
-        as_of = parse_as_of(values["as_of"].strip() or None)
-        laws = check_laws([values["law"]] if values["law"].strip() else [])
-        answerer = service.get_answerer()
-    except ApiError as exc:
-        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
-    except Exception as exc:  # answerer not ready
-        return again(503, f"준비 중입니다. 잠시 후 다시 시도하십시오 / not ready: {exc}",
-                     headers={"Retry-After": str(settings.retry_after_s)})
-
-    from app.service import _call_engine
-
-    def job(loaded: Any) -> AskResponse:
-        return _call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws))
-
-    try:
-        resp = await service.run_blocking(job, generation=True)
-    except ApiError as exc:
-        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
-    return _page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
-                                          "today": date.today().isoformat(), **result_view(resp)})
 
 
 def render_api_docs(request: Request, openapi: dict[str, Any]) -> HTMLResponse:

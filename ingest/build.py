@@ -21,6 +21,7 @@ from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
+from legal_rag.citation_graph import mine_edges, statute_text_catalog, write_citation_graph
 from legal_rag.index_format import EMBEDDER_DIR, SourceRecord, read_source_table, resolve_index
 from legal_rag.store import STORE_FILE, is_repeal_stub, write_store
 from legal_rag.tokenizer import TOKENIZER_ID
@@ -153,6 +154,10 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
         chunks = [c for pf in parsed for c in pf.chunks]
         write_store(build / STORE_FILE, ((pf.statute, pf.articles) for pf in parsed))
         stage("store")
+        catalog = statute_text_catalog((pf.statute, is_repeal_stub(pf.articles)) for pf in parsed)
+        write_citation_graph(build, {pf.statute.mst: mine_edges(pf.statute, pf.articles, catalog) for pf in parsed},
+                             {pf.statute.mst: pf.statute.key for pf in parsed})
+        stage("citation graph")
         counts = BM25Counts.from_tokens([tok for pf in parsed for tok in pf.tokens])
         write_tables(build, counts, [c.doc_id for c in chunks], [c.piece for c in chunks], records)
         stage("bm25")

@@ -37,6 +37,7 @@ from ingest.sources import FileCache, ParsedFile, content_digest, file_stamp, lo
 from ingest.vectors import encode_chunks
 from legal_rag.articles import Chunk
 from legal_rag.bm25 import BM25Counts
+from legal_rag.citation_graph import EDGES_FILE, load_edges, mine_edges, statute_text_catalog, write_citation_graph
 from legal_rag.index_format import (
     EMBEDDER_DIR,
     FILES_FILE,
@@ -48,7 +49,7 @@ from legal_rag.index_format import (
     read_source_table,
     resolve_index,
 )
-from legal_rag.store import STORE_FILE, update_store
+from legal_rag.store import STORE_FILE, ArticleStore, update_store
 from legal_rag.tokenizer import TOKENIZER_ID, warm_up_in_background
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ def update_index(
         gone = [r.mst for r in prev.records.values() if r.path in changes.replaced and r.status == "indexed"]
         update_store(build / STORE_FILE, gone, ((pf.statute, pf.articles) for pf in parsed))
         stage("store")
+        _update_citation_graph(prev.directory, build, gone, parsed)
+        stage("citation graph")
         old_counts = BM25Counts.load(prev.directory)
         fresh = BM25Counts.from_tokens([tok for pf in layout.new_files for tok in pf.tokens], vocab=old_counts.vocab)
         counts = BM25Counts.stack(
@@ -173,6 +176,24 @@ def update_index(
         mode="incremental", changed_files=len(changes.changed), removed_files=len(changes.removed),
         precedents=precedents,
     )
+
+
+def _update_citation_graph(previous: Path, build: Path, gone: Sequence[str], parsed: Sequence[ParsedFile]) -> None:
+    """The previous edges without the replaced versions, plus the changed files' edges, re-counted. Unchanged
+    files are not re-read: a citation of a law that only this update adds stays unresolved until a full build
+    (the same staleness as the embedder's)."""
+    edges = load_edges(previous) or {}
+    for mst in gone:
+        edges.pop(mst, None)
+    store = ArticleStore(build / STORE_FILE)
+    try:
+        rows = store.statutes()
+    finally:
+        store.close()
+    catalog = statute_text_catalog(rows)
+    for pf in parsed:
+        edges[pf.statute.mst] = mine_edges(pf.statute, pf.articles, catalog)
+    write_citation_graph(build, edges, {st.mst: st.key for st, _ in rows})
 
 
 def _previous_build(opts: IngestOptions) -> Previous | str:
@@ -277,6 +298,8 @@ def _incompatible(manifest: Manifest, previous: Path, opts: IngestOptions) -> st
     """Why the previous build cannot be updated with these options ('' when it can)."""
     if manifest.format_version != FORMAT_VERSION or not (previous / FILES_FILE).is_file():
         return f"previous index has format {manifest.format_version}, this build writes {FORMAT_VERSION}"
+    if not (previous / EDGES_FILE).is_file():
+        return "previous index has no citation graph (built before it existed)"
     if manifest.tokenizer != TOKENIZER_ID:
         return f"tokenizer changed ({manifest.tokenizer} -> {TOKENIZER_ID})"
     wanted = opts.build_options()

@@ -122,3 +122,13 @@ class BM25Index:
     @classmethod
     def load(cls, directory: Path, k1: float = K1, b: float = B) -> BM25Index:
         return cls.from_counts(BM25Counts.load(directory), k1, b)
+
+
+def group_counts(counts: BM25Counts, groups: np.ndarray, n_groups: int) -> BM25Counts:
+    """Term counts of groups of documents (row i belongs to group `groups[i]`), e.g. chunks -> statutes: a
+    statute scored as one document is the sum of its chunks' counts."""
+    member = sparse.csr_matrix(
+        (np.ones(len(groups), dtype=np.int32), (groups.astype(np.int64), np.arange(len(groups)))),
+        shape=(n_groups, counts.tf.shape[0]),
+    )
+    return BM25Counts(sparse.csr_matrix(member @ counts.tf, dtype=np.int32), counts.vocab)

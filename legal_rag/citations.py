@@ -150,7 +150,11 @@ def _surface_pattern(surface: str) -> str:
 class LawCatalog:
     """The laws the index knows: titles, their 법령IDs and the abbreviations that point at them."""
 
-    def __init__(self, statutes: Iterable[tuple[Statute, bool]], abbreviations: dict[str, str] | None = None):
+    def __init__(self, statutes: Iterable[tuple[Statute, bool]], abbreviations: dict[str, str] | None = None,
+                 unquoted_names: bool = True):
+        """`unquoted_names=False` reads only 「quoted」 law names (plus 같은 법/이 법/법/영): how statutes cite other
+        statutes. The scan is then independent of the catalog's size, which mining the citation graph of the
+        whole corpus (5,674 titles) needs; questions and answers keep the default."""
         self._statutes = list(statutes)
         # title -> law_id -> (every version a repeal stub, kind)
         ids: dict[str, dict[str, tuple[bool, str]]] = defaultdict(dict)
@@ -183,7 +187,7 @@ class LawCatalog:
         self._suggest_cache: dict[tuple[str, int], list[str]] = {}
         # Longest first, so 국민건강보험법 시행령 beats 국민건강보험법 and 민사소송법 never yields 민법.
         ordered = sorted(surfaces, key=lambda s: (-len(law_key(s)), s))
-        alternation = "|".join(_surface_pattern(s) for s in ordered) or r"(?!x)x"
+        alternation = ("|".join(_surface_pattern(s) for s in ordered) if unquoted_names else "") or r"(?!x)x"
         self._master = re.compile(
             r"(?P<quoted>「[^」\n]{1,100}」)"
             rf"|(?P<sameart>{_NB}(?:같은[ \t]*조(?=[ \t]*제?[ \t]*\d+[ \t]*[항호]|[\s,.)\]」:;]|$"
@@ -826,3 +830,39 @@ def iter_found(resolved: Iterable[ResolvedCitation]) -> Iterator[ResolvedCitatio
         if r.doc_id and r.doc_id not in seen:
             seen.add(r.doc_id)
             yield r
+
+
+# -- article numbers as other Korean law tools accept them --
+
+_SECTION_SIGN_RE = re.compile(r"§[ \t]*(\d{1,5})(?:[ \t]*(?:의|-)[ \t]*(\d{1,3}))?(?![\d-])(?:[ \t]*조)?")
+# 제839-2 (not 제2020-12호, a numbered notice)
+_DASHED_RE = re.compile(r"제[ \t]*(\d{1,5})[ \t]*(?:조[ \t]*)?-[ \t]*(\d{1,3})(?![\d-]|[ \t]*(?:호|항|번|차|년|월|일))")
+# After a law name: `민법 839-2`, `민법 750` (not a year, an amount, a date or a list of numbers).
+_AFTER_LAW_RE = re.compile(
+    r"[ \t]+(\d{1,5})(?:[ \t]*-[ \t]*(\d{1,3}))?(?![\d.,\-]|[ \t]*(?:년|월|일|원|%|조|항|호|세|명|개|번|회))"
+)
+
+
+def _canonical(main: str, sub: str | None) -> str:
+    return f"제{int(main)}조" + (f"의{int(sub)}" if sub else "")
+
+
+def normalize_article_forms(text: str, catalog: LawCatalog) -> str:
+    """Rewrite the article-number forms other Korean law tools accept into `제N조의M`, so that the one
+    resolver reads them: `§839의2`, `§ 750`, `제839-2`, and a bare number right after a law name
+    (`민법 839-2`, `민법 750`). Anything else is left as written."""
+    text = _SECTION_SIGN_RE.sub(lambda m: _canonical(m.group(1), m.group(2)), text)
+    text = _DASHED_RE.sub(lambda m: _canonical(m.group(1), m.group(2)), text)
+    out: list[str] = []
+    pos = 0
+    for m in catalog._master.finditer(text):
+        if m.group("quoted") is None and m.group("law") is None:
+            continue
+        if m.group("quoted") is not None and catalog.match_title(m.group()[1:-1]) is None:
+            continue
+        after = _AFTER_LAW_RE.match(text, m.end())
+        if after is None:
+            continue
+        out.append(text[pos:m.end()] + " " + _canonical(after.group(1), after.group(2)))
+        pos = after.end()
+    return "".join(out) + text[pos:]

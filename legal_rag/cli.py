@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "serve": ("app.cli_serve", "run the web service / 웹 서비스 실행"),
     "eval": ("bench.evaluation", "recall@k and MRR on a question set / 검색 평가"),
     "bench": ("bench.cli", "speed and memory benchmarks / 성능 측정"),
+    "tune": ("bench.tune", "choose retrieval weights on held-out folds / 교차검증 가중치 선택"),
 }
 
 

@@ -181,13 +181,15 @@ class DenseIndex:
         return [INDEX_FILE]
 
     @classmethod
-    def load(cls, directory: str | Path, use_gpu: bool | None = None) -> DenseIndex:
-        """Read `dense.faiss`. use_gpu None: GPU when faiss-gpu sees one; True: require it; False: CPU."""
+    def load(cls, directory: str | Path, use_gpu: bool | None = None, mmap: bool = False) -> DenseIndex:
+        """Read `dense.faiss`. use_gpu None: GPU when faiss-gpu sees one; True: require it; False: CPU.
+        mmap: map the vectors read-only from the file instead of copying them (serving: worker processes
+        share one copy through the page cache); the index must then not be modified."""
         faiss = _faiss()
         path = Path(directory) / INDEX_FILE
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found / 밀집 색인 파일이 없습니다: {path}")
-        index = faiss.read_index(str(path))
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
         if isinstance(index, faiss.IndexHNSW):
             kind = "hnsw"
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH

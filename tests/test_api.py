@@ -107,12 +107,13 @@ def test_metrics_exposition(client, service_index: ServiceIndex) -> None:
     client.get("/api/search", params={"q": "민법 제54조"})
     client.get("/api/search", params={"q": "민법 제54조", "top_k": 0})
     text = client.get("/metrics").text
-    assert 'legal_rag_http_requests_total{route="/api/search",method="GET",status="200"}' in text
-    assert 'legal_rag_http_requests_total{route="/api/search",method="GET",status="422"}' in text
-    assert re.search(r'legal_rag_http_request_duration_seconds_bucket\{route="/api/search",le="\+Inf"\} \d+', text)
-    assert re.search(r"^legal_rag_generation_queue_depth 0$", text, re.M)
+    # prometheus_client writes labels in name order and values as floats (1.0).
+    assert 'legal_rag_http_requests_total{method="GET",route="/api/search",status="200"}' in text
+    assert 'legal_rag_http_requests_total{method="GET",route="/api/search",status="422"}' in text
+    assert re.search(r'legal_rag_http_request_duration_seconds_bucket\{le="\+Inf",route="/api/search"\} \d+', text)
+    assert re.search(r"^legal_rag_generation_queue_depth 0(\.0)?$", text, re.M)
     assert f'legal_rag_index_info{{build_id="{service_index.build_id}"}} 1' in text
-    assert re.search(r"^legal_rag_index_ready 1$", text, re.M)
+    assert re.search(r"^legal_rag_index_ready 1(\.0)?$", text, re.M)
 
 
 # ---------------------------------------------------------------------------------------------- search

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.generation.base import Generator, GeneratorConfig, make_generator, prompt_budget
+from app.generation.base import Generator, GeneratorConfig, prompt_budget
 from app.generation.chain import answer_question, stream_answer
 from app.generation.extractive import LABEL, NO_HITS, ExtractiveGenerator, split_sentences
+from app.generation.factory import make_generator
 from app.generation.prompt import Prompt, build_prompt, clean_article_text
 from app.schemas import Hit
 from ingest.markdown_source import parse_markdown_file

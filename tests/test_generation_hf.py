@@ -16,8 +16,9 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import MistralConfig, MistralForCausalLM, PreTrainedTokenizerFast
 
-from app.generation.base import Generator, GeneratorConfig, make_generator, prompt_budget
+from app.generation.base import Generator, GeneratorConfig, prompt_budget
 from app.generation.chain import AnswerResult, answer_question, stream_answer
+from app.generation.factory import make_generator
 from app.generation.hf_backend import HFGenerator
 from app.generation.prompt import OMITTED_MARK, build_prompt, clean_article_text, render_prompt
 from app.schemas import Hit

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from app.generation.base import GenerationError, Generator, GeneratorConfig, make_generator, prompt_budget
+from app.generation.base import GenerationError, Generator, GeneratorConfig, prompt_budget
 from app.generation.chain import AnswerResult, answer_question, stream_answer
+from app.generation.factory import make_generator
 from app.generation.openai_backend import OpenAIGenerator, estimate_tokens, iter_sse
 from app.generation.prompt import build_prompt
 from app.schemas import Hit

@@ -6,9 +6,9 @@ from app.generation.base import (
     GenerationError,
     Generator,
     GeneratorConfig,
-    make_generator,
     prompt_budget,
 )
+from app.generation.factory import make_generator
 from app.generation.prompt import Prompt, PromptBudgetError, build_prompt
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Generator configuration, the Generator protocol and the factory.
+"""Generator configuration and the Generator protocol (the factory is app.generation.factory).
 
 Three backends answer the same protocol:
 - `extractive` (default, offline): no model; quotes the retrieved articles, labelled as such.
@@ -111,20 +111,3 @@ def prompt_budget(generator: Generator) -> int:
     """Tokens left for the prompt once the answer's room is reserved."""
     return max(generator.context_window - generator.max_new_tokens, 0)
 
-
-def make_generator(config: GeneratorConfig | None = None) -> Generator:
-    """The configured backend. Model backends import torch/httpx lazily so `extractive` starts fast."""
-    config = config or GeneratorConfig.from_env()
-    if config.backend == "extractive":
-        from app.generation.extractive import ExtractiveGenerator
-
-        return ExtractiveGenerator()
-    if config.backend == "hf":
-        from app.generation.hf_backend import HFGenerator
-
-        return HFGenerator(config)
-    if config.backend == "openai":
-        from app.generation.openai_backend import OpenAIGenerator
-
-        return OpenAIGenerator(config)
-    raise ValueError(f"unknown generator backend / 알 수 없는 생성기: {config.backend!r}")

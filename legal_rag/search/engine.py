@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from legal_rag.articles import ArticleNumber, law_key
-from legal_rag.citations import LawCatalog, ResolvedCitation, find_law_mentions, resolve_citations
+from legal_rag.citations import (
+    LawCatalog,
+    ResolvedCitation,
+    find_law_mentions,
+    normalize_article_forms,
+    resolve_citations,
+)
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.expansion import expand_query
 from legal_rag.search.results import Citation, Hit, SearchResponse
@@ -23,6 +29,24 @@ from legal_rag.tokenizer import tokenize
 
 # Words that only frame a citation list ("… 참조 판단 해설 답변:") and carry no question of their own.
 _FRAME_WORDS = {"참조", "판단", "해설", "답변", "설명", "내용", "관련", "조문", "규정", "근거", "법령", "알려", "주"}
+
+
+def stem_mentions(query: str, stems: dict[str, str]) -> list[str]:
+    """Titles whose stem (부가가치세 for 부가가치세법) begins a word of the query: `부가가치세 신고` and
+    `부가가치세의` name 부가가치세법, while a stem inside a longer word (`보상계획` for 상계...) does not. Words
+    may be written with or without the title's spaces (`상속세 및 증여세` / `상속세및증여세`)."""
+    out: list[str] = []
+    longest = max(map(len, stems), default=0)
+    for m in re.finditer(r"(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]", query):
+        squashed = law_key(query[m.start():m.start() + 2 * longest])
+        # Longest stem first at each word: 상속세및증여세 before a shorter stem it starts with.
+        for n in range(min(longest, len(squashed)), 2, -1):
+            title = stems.get(squashed[:n])
+            if title is not None:
+                if title not in out:
+                    out.append(title)
+                break
+    return out
 
 
 class UnknownLawError(LookupError):
@@ -150,6 +174,7 @@ class Engine:
         as_of = as_of or date.today()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        typed, query = query, normalize_article_forms(query, self.catalog)
         law_titles = self.resolve_law_filter(laws)
         default_law = law_titles[0] if len(law_titles) == 1 else None
         resolved = resolve_citations(query, self.catalog, self.bundle.store, as_of, default_law=default_law)
@@ -183,14 +208,13 @@ class Engine:
         for rank, h in enumerate(hits, 1):
             h.rank = rank
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return SearchResponse(query=query, as_of=as_of.isoformat(), hits=hits[: max(top_k, len(cited_ids))],
+        return SearchResponse(query=typed, as_of=as_of.isoformat(), hits=hits[: max(top_k, len(cited_ids))],
                               citations=citations, timings_ms={k: round(v, 2) for k, v in timings.items()})
 
     def mentioned_laws(self, query: str) -> list[str]:
         """Statutes named in the query: full titles and abbreviations, or a title's stem (부가가치세)."""
         found = find_law_mentions(query, self.catalog)
-        squashed = law_key(query)
-        found += [t for stem, t in self._law_stems.items() if stem in squashed and t not in found]
+        found += [t for t in stem_mentions(query, self._law_stems) if t not in found]
         return found
 
     def _expand_delegation(self, scored: list[ScoredArticle], as_of: date, top_k: int) -> list[ScoredArticle]:

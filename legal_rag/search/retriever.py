@@ -18,12 +18,17 @@ from urllib.parse import quote
 import numpy as np
 
 from legal_rag.articles import Article, ArticleNumber, Statute, law_key
+from legal_rag.citation_graph import log_prior
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
 from legal_rag.versions import VersionChoice, select_versions
 
+# Scales of the log priors: a count at the scale gets (almost) the full weight. 민법 is cited by about a
+# thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
+STATUTE_PRIOR_SCALE = 1000.0
+ARTICLE_PRIOR_SCALE = 50.0
 _PARENT_REF_RE = re.compile(r"(?<![가-힣])법\s*(제\d+조(?:의\d+)?)")
 
 
@@ -44,6 +49,15 @@ class RetrievalConfig:
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
     expand_terms: bool = True  # legal thesaurus query expansion (legal_rag/search/expansion.py)
+    # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
+    # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
+    statute_weight: float = 0.0
+    statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
+    statute_candidates: int = 50
+    # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
+    # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
+    statute_prior: float = 0.0
+    article_prior: float = 0.0
 
 
 @dataclass
@@ -70,18 +84,7 @@ class HybridRetriever:
     @lru_cache(maxsize=64)  # noqa: B019
     def _mask(self, as_of: date, laws: tuple[str, ...]) -> np.ndarray:
         """Chunks of the statute versions that apply on `as_of` (and of the filtered laws), one bool each."""
-        chosen = self.versions(as_of)
-        wanted = {law_key(x) for x in laws}
-        allowed = np.zeros(len(self.bundle.mst_list), dtype=bool)
-        for i, mst in enumerate(self.bundle.mst_list):
-            st = self.bundle.statutes[mst]
-            vc = chosen.get(st.law_id)
-            if vc is None or vc.statute.mst != mst or vc.repeal_stub:
-                continue
-            if wanted and st.key not in wanted:
-                continue
-            allowed[i] = True
-        return allowed[self.bundle.chunk_mst]
+        return self._statute_allowed(as_of, laws)[self.bundle.chunk_mst]
 
     # ------------------------------------------------------------------------------------------ scoring
 
@@ -125,6 +128,33 @@ class HybridRetriever:
                 sa.parts[name] = scores[d]
         return fused
 
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _statute_allowed(self, as_of: date, laws: tuple[str, ...]) -> np.ndarray:
+        """Statute versions (rows of mst_list) that apply on `as_of` (and pass the law filter)."""
+        chosen = self.versions(as_of)
+        wanted = {law_key(x) for x in laws}
+        allowed = np.zeros(len(self.bundle.mst_list), dtype=bool)
+        for i, mst in enumerate(self.bundle.mst_list):
+            st = self.bundle.statutes[mst]
+            vc = chosen.get(st.law_id)
+            if vc is None or vc.statute.mst != mst or vc.repeal_stub:
+                continue
+            if wanted and st.key not in wanted:
+                continue
+            allowed[i] = True
+        return allowed
+
+    def statute_scores(self, query: str, as_of: date, laws: tuple[str, ...] = ()) -> dict[str, float]:
+        """RRF weights of the statute versions that best match the query as whole documents (mst -> weight)."""
+        c = self.config
+        scores = self.bundle.statute_bm25(c.statute_b).score(tokenize_query(query))
+        scores = np.where(self._statute_allowed(as_of, laws), scores, 0.0)
+        n = min(c.statute_candidates, int((scores > 0).sum()))
+        if n == 0:
+            return {}
+        rows = np.argpartition(-scores, n - 1)[:n]
+        return rrf({self.bundle.mst_list[r]: float(scores[r]) for r in rows.tolist()}, c.rrf_k)
+
     # ------------------------------------------------------------------------------------------ API
 
     def retrieve_scored(
@@ -139,13 +169,23 @@ class HybridRetriever:
         as_of = as_of or date.today()
         mask = self._mask(as_of, tuple(sorted(laws)))
         fused = self.fuse(self.bm25_scores(query, mask), self.dense_scores(query, mask))
+        c = self.config
+        statute_rrf = self.statute_scores(query, as_of, tuple(sorted(laws))) if c.statute_weight > 0 else {}
+        graph = self.bundle.citation_graph if (c.statute_prior > 0 or c.article_prior > 0) else None
         mentioned = {law_key(t) for t in mentioned_laws}
         for sa in fused.values():
-            st = self.bundle.statutes[sa.doc_id.split(":", 1)[0]]
+            mst, label = sa.doc_id.split(":", 1)
+            st = self.bundle.statutes[mst]
+            if statute_rrf:
+                sa.score += c.statute_weight * statute_rrf.get(mst, 0.0)
+            if graph is not None:
+                sa.score *= 1.0 + c.statute_prior * log_prior(graph.statutes.get(st.key, 0), STATUTE_PRIOR_SCALE)
+                cites = graph.external.get(st.key, {}).get(label, 0) + graph.internal.get(st.key, {}).get(label, 0)
+                sa.score *= 1.0 + c.article_prior * log_prior(cites, ARTICLE_PRIOR_SCALE)
             if st.key in mentioned:
-                sa.score *= self.config.law_mention_boost
+                sa.score *= c.law_mention_boost
             elif st.kind != "법률" and st.kind != "":
-                sa.score *= self.config.subordinate_prior
+                sa.score *= c.subordinate_prior
         ranked = sorted(fused.values(), key=lambda s: -s.score)
         return ranked[:top_k]
 

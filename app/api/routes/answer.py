@@ -1,0 +1,178 @@
+"""Answers: POST /api/ask (JSON), POST /api/ask/stream (server-sent events), and the web form (GET /, POST
+/ask, rendered by app.web)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from app.api.deps import EngineDep, ServiceDep, SettingsDep
+from app.api.validation import check_laws, check_question, parse_as_of, validate_ask
+from app.errors import ApiError, ErrorResponse, call_engine, error_responses, stream_error, unknown_law_error
+from app.index_holder import Loaded
+from app.logging_config import request_id_var
+from app.schemas import AskRequest, AskResponse
+from app.web import CSRF_FIELD, MAX_FORM_BYTES, form_csrf_ok, page, result_view
+
+router = APIRouter(tags=["answer"])
+
+
+def sse_event(event: str, data: str) -> str:
+    """One server-sent event; every line of `data` gets its own `data:` field (the client joins with \\n)."""
+    data = data.replace("\r\n", "\n").replace("\r", "\n")
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in data.split("\n")) + "\n"
+
+
+@router.post("/api/ask", response_model=AskResponse, responses=error_responses(422, 503, 504),
+             summary="answer a question with checked citations / 질문에 답변")
+async def ask(req: AskRequest, settings: SettingsDep, engine: EngineDep) -> AskResponse:
+    question, as_of, laws = validate_ask(req, settings)
+    answerer = engine.answerer()
+
+    def job(loaded: Loaded) -> AskResponse:
+        return call_engine(lambda: answerer.ask(loaded.engine, question, req.top_k, as_of, laws))
+
+    return await engine.run(job, generation=True)
+
+
+@router.post("/api/ask/stream", responses={
+    200: {"description": "server-sent events: `token` (answer text pieces), then `done` (AskResponse JSON) "
+                         "or `error` (ErrorResponse JSON)",
+          "content": {"text/event-stream": {"schema": {
+              "type": "object", "required": ["event", "data"],
+              "properties": {"event": {"type": "string", "enum": ["token", "done", "error"]},
+                             "data": {"type": "string"}}}}}},
+    **error_responses(422, 503)}, summary="answer as server-sent events / 스트리밍 답변",
+    response_class=StreamingResponse)
+async def ask_stream(req: AskRequest, service: ServiceDep, engine: EngineDep) -> StreamingResponse:
+    settings = service.settings
+    question, as_of, laws = validate_ask(req, settings)
+    answerer = engine.answerer()
+    loaded = engine.acquire()
+    try:
+        loaded.engine.resolve_law_filter(laws)  # unknown law -> 422 before the stream starts
+    except LookupError as exc:
+        engine.release(loaded)
+        raise unknown_law_error(exc) from None
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    cancel = threading.Event()
+
+    def put(kind: str, value: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+        except RuntimeError:
+            cancel.set()  # the loop is gone (shutdown): stop generating
+
+    def job(_loaded: Loaded) -> None:
+        try:
+            for item in answerer.stream(_loaded.engine, question, req.top_k, as_of, laws, cancel=cancel):
+                if isinstance(item, AskResponse):
+                    put("done", item)
+                else:
+                    put("token", item)
+        except BaseException as exc:  # reported to the client as an `error` event
+            put("error", exc)
+        finally:
+            put("end", None)
+
+    fut = service.submit_generation(job, loaded)  # 503 overloaded releases the lease
+    fut.add_done_callback(lambda _f: engine.release(loaded))
+    rid = request_id_var.get()
+
+    async def events() -> AsyncIterator[str]:
+        deadline = loop.time() + settings.request_timeout_s
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    service.metrics.count_timeout()
+                    err = ErrorResponse(error="timeout", message="요청 시간을 넘었습니다 / request timed out",
+                                        request_id=rid)
+                    yield sse_event("error", err.model_dump_json())
+                    return
+                try:
+                    kind, value = await asyncio.wait_for(queue.get(), min(remaining, 15.0))
+                except TimeoutError:
+                    yield ": keep-alive\n\n"  # a comment line keeps proxies from closing an idle stream
+                    continue
+                if kind == "token":
+                    yield sse_event("token", value)
+                elif kind == "done":
+                    yield sse_event("done", value.model_dump_json())
+                elif kind == "error":
+                    yield sse_event("error", stream_error(value, rid).model_dump_json())
+                elif kind == "end":
+                    return
+        finally:
+            cancel.set()
+            fut.cancel()
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ---------------------------------------------------------------------------------------------- web form
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def index(request: Request) -> HTMLResponse:
+    return page(request, "index.html", {})
+
+
+def _form_value(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/ask", response_class=HTMLResponse, include_in_schema=False)
+async def ask_form(request: Request, service: ServiceDep, engine: EngineDep) -> HTMLResponse:
+    settings = service.settings
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
+        return page(request, "error.html", {"title": "요청이 너무 큽니다",
+                                            "error": "요청이 너무 큽니다 / request too large"}, status=413)
+    try:
+        form = await request.form(max_files=0, max_fields=20)
+    except Exception:
+        return page(request, "error.html", {"title": "잘못된 요청", "error": "양식을 읽을 수 없습니다 / bad form"},
+                    status=400)
+    values = {k: _form_value(form, k) for k in ("question", "law", "as_of")}
+    if not form_csrf_ok(request, _form_value(form, CSRF_FIELD), settings.csrf_secret):
+        return page(request, "error.html", {
+            "title": "보안 확인 실패",
+            "error": "보안 토큰이 없거나 올바르지 않아 요청을 거부했습니다. 질문 페이지를 새로 고친 뒤 다시 "
+                     "제출하십시오. / CSRF token missing or invalid.",
+        }, status=403)
+
+    def again(status: int, message: str, suggestions: Sequence[str] = (),
+              headers: dict[str, str] | None = None) -> HTMLResponse:
+        return page(request, "index.html", {"form": values, "error": message, "suggestions": list(suggestions)},
+                    status=status, headers=headers)
+
+    try:
+        question = check_question(values["question"], settings)
+        as_of = parse_as_of(values["as_of"].strip() or None)
+        laws = check_laws([values["law"]] if values["law"].strip() else [])
+        answerer = service.get_answerer()
+    except ApiError as exc:
+        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
+    except Exception as exc:  # answerer not ready
+        return again(503, f"준비 중입니다. 잠시 후 다시 시도하십시오 / not ready: {exc}",
+                     headers={"Retry-After": str(settings.retry_after_s)})
+
+    def job(loaded: Loaded) -> AskResponse:
+        return call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws))
+
+    try:
+        resp = await engine.run(job, generation=True)
+    except ApiError as exc:
+        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
+    return page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
+                                         "today": date.today().isoformat(), **result_view(resp)})
