@@ -113,6 +113,8 @@ def build_index(opts: IngestOptions, on_stage: Callable[[str], None] | None = No
             if why:
                 summary = precedent_source.update_precedents_only(opts, summary, default_cache_dir(opts), on_stage)
                 summary.fallback_reason = why
+            else:
+                summary.precedents = precedent_source.published_summary(Path(summary.build_dir))
     else:
         summary = full_build(opts, files, cache, on_stage)
         summary.fallback_reason = update

@@ -219,6 +219,11 @@ def build_precedent_part(build: Path, opts: IngestOptions, cache_dir: Path | Non
     }
 
 
+def published_summary(build: Path) -> dict[str, Any]:
+    """The precedent summary recorded in a published build's manifest ({} when it has no decisions)."""
+    return dict(Manifest.read(build).options.get("precedents") or {})
+
+
 def precedent_changes(opts: IngestOptions, previous: Path) -> str:
     """Why the precedent part of `previous` does not match opts ('' when it does): other folders or exclude
     list, or a decision file added, removed or changed."""

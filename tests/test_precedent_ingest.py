@@ -80,7 +80,7 @@ def test_a_changed_decision_rebuilds_only_the_precedent_part(setup, tmp_path: Pa
     build_index(_opts(corpus, prec, out, cache))
     first = resolve_index(out)
     again = build_index(_opts(corpus, prec, out, cache))
-    assert again.mode == "unchanged" and resolve_index(out) == first
+    assert again.mode == "unchanged" and resolve_index(out) == first and again.precedents["decisions"] == 55
     path = prec / KR
     path.write_text(path.read_text(encoding="utf-8").replace("채권자대위권의 행사요건", "채권자대위권 행사의 요건"),
                     encoding="utf-8")
