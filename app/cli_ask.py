@@ -45,13 +45,12 @@ def print_citations(resp: AskResponse) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from app.answering import Answerer
     from app.generation.factory import make_generator
     from app.generation.prompt import PromptBudgetError
     from app.settings import Settings
     from legal_rag.search.engine import UnknownLawError
+    from legal_rag.versions import today_kst
 
     question = " ".join(args.question).strip()
     if not question:
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         config = settings.generator_config()
         settings.check_network(config)
         answerer = Answerer(make_generator(config))
-        as_of = args.as_of or date.today()
+        as_of = args.as_of or today_kst()
         if args.json:
             resp = answerer.ask(engine, question, args.top_k, as_of, args.law)
             data = resp.model_dump()

@@ -88,6 +88,8 @@ def hit_lines(h: Hit, width: int = 100) -> list[str]:
     flags = []
     if h.pending:
         flags.append(h.note or f"시행 예정 {h.effective}")
+    elif h.note:
+        flags.append(h.note)  # the article's own 시행일 from the 부칙, or where to read it
     if h.deleted:
         flags.append("삭제")
     head = f"{h.rank:>2}. {h.header}  [{h.source}] score {h.score:.4f}  시행 {h.effective or '?'}"

@@ -54,9 +54,10 @@ def machine() -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from bench.ingest_bench import bench_ingest, corpus_of, embedder_of
     from bench.latency import bench_ask, bench_retrieval
+    from legal_rag.versions import today_kst
 
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+        as_of = date.fromisoformat(args.as_of) if args.as_of else today_kst()
     except ValueError:
         _log(f"bad --as-of {args.as_of!r}: use YYYY-MM-DD / 날짜 형식은 YYYY-MM-DD입니다")
         return 2

@@ -25,7 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from legal_rag.articles import ArticleNumber, law_key
+from legal_rag.articles import ArticleNumber, law_key, split_doc_id
+from legal_rag.versions import today_kst
 
 SCHEMA_VERSION = 1
 RECALL_KS = (1, 5, 10, 20)
@@ -214,7 +215,7 @@ class RetrieverSystem:
         statutes = self.retriever.bundle.statutes
         out = []
         for s in self.retriever.retrieve_scored(query, top_k, as_of):
-            mst, number = s.doc_id.split(":", 1)
+            mst, number = split_doc_id(s.doc_id)
             out.append((statutes[mst].title, number))
         return out
 
@@ -286,7 +287,7 @@ def _label(key: ArticleKey, names: dict[str, str]) -> str:
 def evaluate(system: System, items: Sequence[EvalItem], top_k: int = 20, as_of: date | None = None,
              progress: Callable[[int], None] | None = None) -> SystemReport:
     """Rank every item's query with `system` and score it. A query that raises scores 0 and is counted."""
-    as_of = as_of or date.today()
+    as_of = as_of or today_kst()
     results: list[ItemResult] = []
     errors = 0
     t0 = time.perf_counter()
@@ -366,13 +367,16 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
     try:
         variants = [
             ("hybrid+citations", "+ citation resolver and law-mention boost (Engine.search)",
-             replace(base, delegation=False, expand_terms=False)),
-            ("hybrid+citations+thesaurus", "+ legal thesaurus query expansion (legal_terms.json)",
-             replace(base, delegation=False, expand_terms=True)),
-            ("hybrid+citations+thesaurus+위임", "+ 위임 expansion (시행령 -> 법 article)",
-             replace(base, delegation=True, expand_terms=True)),
-            ("bm25+citations+thesaurus+위임", "the full engine without the dense side",
-             replace(base, delegation=True, expand_terms=True, dense_weight=0.0)),
+             replace(base, delegation=False, statute_weight=0.0, statute_expand=0, statute_prior=0.0,
+                     article_prior=0.0)),
+            ("+statute evidence", "+ statutes scored as whole documents, their best chunks as candidates",
+             replace(base, delegation=False, statute_prior=0.0, article_prior=0.0)),
+            ("+citation priors", "+ citation-graph priors of statutes and articles",
+             replace(base, delegation=False)),
+            ("+위임", "+ 위임 expansion (시행령 -> 법 article) (= the full engine with these weights)",
+             replace(base, delegation=True)),
+            ("full engine without dense", "the full engine without the dense side",
+             replace(base, dense_weight=0.0)),
         ]
         for name, description, config in variants:
             engine.retriever = HybridRetriever(bundle, config)
@@ -483,7 +487,7 @@ def run(args: argparse.Namespace) -> int:
         _log("--top-k must be between 1 and 1000 / --top-k는 1~1000이어야 합니다")
         return 2
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+        as_of = date.fromisoformat(args.as_of) if args.as_of else today_kst()
     except ValueError:
         _log(f"bad --as-of {args.as_of!r}: use YYYY-MM-DD / 날짜 형식은 YYYY-MM-DD입니다")
         return 2

@@ -73,8 +73,9 @@ def bench_retrieval(index: Path, queries: Sequence[str], top_k: int = 10, as_of:
                     log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     from legal_rag.search.engine import Engine
     from legal_rag.tokenizer import tokenize_query
+    from legal_rag.versions import today_kst
 
-    as_of = as_of or date.today()
+    as_of = as_of or today_kst()
     t0 = time.perf_counter()
     engine = Engine(index)
     load_s = time.perf_counter() - t0

@@ -41,14 +41,15 @@ class Signal:
 
 SIGNALS: tuple[Signal, ...] = (
     Signal("statute-evidence", "statutes scored as whole documents (BM25 over the sum of their chunks), RRF-added",
-           "statute_weight", (0.0, 0.25, 0.5, 1.0, 2.0)),
+           "statute_weight", (0.0, 0.5, 1.0, 2.0, 4.0)),
+    Signal("statute-expand", "best chunks of the top statutes join the BM25 candidates", "statute_expand",
+           (0, 5, 10, 20)),
     Signal("statute-b", "length normalisation of statute documents", "statute_b", (0.1, 0.3, 0.5, 0.75)),
     Signal("statute-prior", "distinct citing statutes (citation graph) as a multiplicative prior",
-           "statute_prior", (0.0, 0.25, 0.5, 1.0, 2.0)),
+           "statute_prior", (0.0, 0.5, 1.0, 2.0, 4.0)),
     Signal("article-prior", "citing provisions of the article (citation graph) as a multiplicative prior",
            "article_prior", (0.0, 0.1, 0.25, 0.5, 1.0)),
     Signal("dense", "the offline dense side (RRF weight)", "dense_weight", (0.0, 0.1, 0.25, 0.5)),
-    Signal("thesaurus", "legal thesaurus query expansion", "expand_terms", (False, True)),
     Signal("delegation", "위임 expansion (시행령 -> 법 article)", "delegation", (False, True)),
     Signal("subordinate-prior", "시행령/시행규칙 articles down-weighted unless named", "subordinate_prior",
            (0.5, 0.75, 1.0)),

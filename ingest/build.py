@@ -18,7 +18,7 @@ import numpy as np
 from ingest import incremental, precedent_source
 from ingest.options import IngestError, IngestOptions, IngestSummary
 from ingest.output import StageTimer, finish, new_build, write_tables
-from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, load_sources
+from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, link_pdf_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
 from legal_rag.citation_graph import mine_edges, statute_text_catalog, write_citation_graph
@@ -132,6 +132,10 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
     parsed, skipped_files, reused = load_sources(files, cache, opts)
     stage("parse+tokenize")
     records = [SourceRecord(s["file"], s.get("sha256", ""), "skipped", reason=s["reason"]) for s in skipped_files]
+    # A PDF of a law the corpus holds is a version of it (or a copy of one of its versions, then left out).
+    parsed, copies = link_pdf_files(parsed)
+    records += [SourceRecord(pf.path, pf.digest, "duplicate", pf.statute.mst, reason=why, stamp=pf.stamp)
+                for pf, why in copies]
     # One statute version (법령MST) once, even when it is reachable from two corpus paths.
     unique: dict[str, ParsedFile] = {}
     for pf in parsed:

@@ -33,7 +33,15 @@ import numpy as np
 from ingest.options import IngestOptions, IngestSummary
 from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.precedent_source import build_precedent_part
-from ingest.sources import FileCache, ParsedFile, content_digest, file_stamp, load_sources
+from ingest.sources import (
+    FileCache,
+    ParsedFile,
+    content_digest,
+    file_stamp,
+    link_pdf_files,
+    load_sources,
+    stale_pdf_link,
+)
 from ingest.vectors import encode_chunks
 from legal_rag.articles import Chunk
 from legal_rag.bm25 import BM25Counts
@@ -125,7 +133,7 @@ def update_index(
                 "full build")
     parsed, skipped_files, reused = load_sources(changes.changed, cache, opts)
     stage("parse+tokenize")
-    why = _shared_mst(parsed, prev.records, changes.replaced)
+    why = _shared_mst(parsed, prev.records, changes.replaced) or _pdf_links(prev, changes, parsed)
     if why:
         return why
     layout = _layout(changes, prev.records, parsed, skipped_files)
@@ -246,6 +254,21 @@ def _shared_mst(parsed: list[ParsedFile], old: dict[str, SourceRecord], replaced
             return f"{pf.path} has the 법령MST {pf.statute.mst} of {other}: full build decides which copy wins"
         seen[pf.statute.mst] = pf.path
     return ""
+
+
+def _pdf_links(prev: Previous, changes: Changes, parsed: list[ParsedFile]) -> str:
+    """Link re-parsed PDFs to the law they print (ingest/sources.py), in place; why a full build is needed
+    instead ('' when not): a PDF that repeats a version, or a stored PDF whose law the changes alter."""
+    store = ArticleStore(prev.directory / STORE_FILE)
+    try:
+        kept = [v for v in store.statutes() if v[0].path not in changes.replaced]
+    finally:
+        store.close()
+    linked, copies = link_pdf_files(parsed, [v for v in kept if not v[0].from_pdf])
+    if copies:
+        return f"{copies[0][0].path} repeats a statute version: full build decides which copy is kept"
+    parsed[:] = linked
+    return stale_pdf_link(kept, parsed)
 
 
 def _layout(changes: Changes, old: dict[str, SourceRecord], parsed: list[ParsedFile],

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from legal_rag.addenda import apply_article_dates
 from legal_rag.articles import Article, Paragraph, ParseReport, Statute
 
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c in range(0x3251, 0x3260)) + "".join(
@@ -245,7 +246,7 @@ def parse_statute_body(body: str, statute: Statute) -> list[Article]:
     flush()
     if addenda_from is not None:
         articles.extend(_parse_addenda(lines[addenda_from:], statute, len(articles)))
-    return articles
+    return apply_article_dates(statute, articles)  # 제N조: its own 시행일 where the latest 부칙 sets one
 
 
 def parse_statute_markdown(text: str, path: str = "<memory>") -> tuple[Statute, list[Article]]:

@@ -49,7 +49,10 @@ _FOOTER_RES = (
     re.compile(r"^\d{1,5}(?:\s*/\s*\d{1,5})?\s+국가법령정보센터$"),
 )
 _PAGE_TOTAL_RE = re.compile(r"^(?:법제처\s+)?\d{1,5}\s*/\s*(\d{1,5})(?:\s+국가법령정보센터)?$")
-_EDGE = 4  # header/footer lines sit within this many lines of a page's top or bottom
+# header/footer lines sit within this many lines of a page's top or bottom (footer 3 + a wrapped header and
+# its date when the header is drawn last)
+_EDGE = 6
+_HANGUL_RE = re.compile(r"[가-힣]")
 
 # --- front matter ---------------------------------------------------------------------------------------
 _DATE = r"(\d{4})\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?"
@@ -140,6 +143,17 @@ def _line_width(lines: list[str]) -> float | None:
     return wrapped[int(len(wrapped) * 0.9)]
 
 
+def pdf_law_id(title: str) -> str:
+    """법령ID of a statute known only from PDFs: `pdf-` + the title's key (ingest makes a PDF of a law the corpus
+    holds a version of that law instead, see ingest/sources.py)."""
+    return "pdf-" + re.sub(r"[^\w]", "-", law_key(title))
+
+
+def pdf_mst(title: str, effective: date) -> str:
+    """법령MST of a PDF version: no ':' (a doc_id is `법령MST:제N조`), one per law and 시행일자."""
+    return f"{pdf_law_id(title)}-{effective:%Y%m%d}"
+
+
 def _date(y: str, m: str, d: str) -> date | None:
     try:
         return date(int(y), int(m), int(d))
@@ -147,26 +161,60 @@ def _date(y: str, m: str, d: str) -> date | None:
         return None
 
 
-def _is_furniture(line: str, title_key: str, at_top: bool) -> bool:
-    if any(r.match(line) for r in _FOOTER_RES):
-        return True
-    return at_top and law_key(line) == title_key
+def _edge_key(line: str) -> str:
+    """What a furniture line keeps from page to page: its text without spaces; for a line without Hangul (a
+    page number `12 / 120`, a print date `2026. 3. 17.`) its shape, digits made alike."""
+    key = re.sub(r"\s+", "", line)
+    return key if _HANGUL_RE.search(key) else re.sub(r"\d+", "#", key)
 
 
-def _strip_furniture(pages: list[list[str]], title_key: str) -> list[list[str]]:
-    """Drop headers, footers and page numbers, looking only near each page's edges."""
+def _edges(lines: list[str]) -> list[str]:
+    return lines[:_EDGE] + lines[max(_EDGE, len(lines) - _EDGE) :]
+
+
+def repeated_edge_lines(pages: list[list[str]]) -> set[str]:
+    """Keys (`_edge_key`) of the lines that sit near the top or bottom edge of at least half the pages (and two):
+    the running header and footer, wherever the print draws them, whatever they say."""
+    if len(pages) < 2:
+        return set()
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for key in {_edge_key(x) for x in _edges(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    need = max(2, -(-len(pages) // 2))
+    return {k for k, n in counts.items() if n >= need}
+
+
+def _strip_furniture(pages: list[list[str]], title_key: str, repeated: set[str]) -> list[list[str]]:
+    """Drop headers, footers and page numbers: the runs of furniture lines at each page's top and bottom edge.
+
+    A furniture line is a footer (`법제처`, `12 / 120`, `국가법령정보센터`), the title (also wrapped over two
+    lines), or a line repeated at the edges of most pages. pypdf returns text in drawing order, so a header
+    drawn after the body comes out at the bottom: both edges are looked at alike. Only runs from the edge are
+    dropped, so a body line that happens to look like furniture is kept.
+    """
+
+    def furniture(lines: list[str], i: int, step: int) -> int:
+        """How many lines from i (walking by step) form one furniture item: 0, 1 or 2 (a wrapped title)."""
+        line = lines[i]
+        if any(r.match(line) for r in _FOOTER_RES) or _edge_key(line) in repeated or law_key(line) == title_key:
+            return 1
+        j = i + step
+        if 0 <= j < len(lines):
+            pair = (line, lines[j]) if step > 0 else (lines[j], line)
+            if law_key("".join(pair)) == title_key:
+                return 2
+        return 0
+
     out = []
     for lines in pages:
-        keep = list(lines)
-        n = len(keep)
-        drop = set()
-        for i in range(min(_EDGE, n)):
-            if _is_furniture(keep[i], title_key, at_top=True):
-                drop.add(i)
-        for i in range(max(0, n - _EDGE), n):
-            if _is_furniture(keep[i], title_key, at_top=False):
-                drop.add(i)
-        out.append([line for i, line in enumerate(keep) if i not in drop])
+        top = 0
+        while top < min(_EDGE, len(lines)) and (n := furniture(lines, top, 1)):
+            top += n
+        bottom = len(lines)
+        while bottom > max(top, len(lines) - _EDGE) and (n := furniture(lines, bottom - 1, -1)):
+            bottom -= n
+        out.append(lines[top:max(top, bottom)])
     return out
 
 
@@ -477,22 +525,28 @@ def _to_markdown(logical: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _title_from_head(head: list[str]) -> str:
+    """The title from the lines above the `[시행 …]` line: the big title (possibly wrapped) right above it, and
+    maybe a running header drawn before it (the title again, wrapped otherwise, beside a date or page number).
+    The title is the fewest lines next to the bracket such that every other line is copies of it and text
+    without Hangul."""
+    lines = [x for x in head if not any(r.match(x) for r in _FOOTER_RES) and _HANGUL_RE.search(x)]
+    for k in range(1, len(lines) + 1):
+        title = law_key("".join(lines[-k:]))
+        rest = law_key("".join(lines[:-k]))
+        if title and not _HANGUL_RE.search(rest.replace(title, "")):
+            return " ".join(lines[-k:]).strip()
+    return " ".join(lines).strip()
+
+
 def _front_matter(first_page: list[str]) -> tuple[str, int, str]:
     """Title, index of the bracket line, and its full text (the 공포 bracket may wrap onto the next line)."""
-    for i, line in enumerate(first_page[:12]):
+    for i, line in enumerate(first_page[:16]):
         if _EFFECTIVE_RE.search(line):
             bracket = line
             if not _PROMULGATION_RE.search(bracket) and i + 1 < len(first_page):
                 bracket = bracket + " " + first_page[i + 1]
-            head = [x for x in first_page[:i] if not any(r.match(x) for r in _FOOTER_RES)]
-            # a repeated page header duplicates the title: keep one copy, join a wrapped title
-            if len(head) >= 2 and law_key(head[0]) == law_key("".join(head[1:])):
-                head = head[:1]
-            deduped: list[str] = []
-            for x in head:
-                if not deduped or law_key(x) != law_key(deduped[-1]):
-                    deduped.append(x)
-            title = " ".join(deduped).strip()
+            title = _title_from_head(first_page[:i])
             if not title:
                 raise StatuteFormatError("no title before the [시행 …] line / [시행 …] 줄 앞에 법령 제목이 없습니다")
             return title, i, bracket
@@ -526,7 +580,7 @@ def parse_statute_pdf_text(pages: list[str], path: str) -> tuple[Statute, list[A
     bracket_span = 2 if bracket != page_lines[first][bracket_at] else 1
     page_lines[first] = page_lines[first][bracket_at + bracket_span :]
     key = law_key(title)
-    cleaned = _strip_furniture(page_lines, key)
+    cleaned = _strip_furniture(page_lines, key, repeated_edge_lines(page_lines))
     lines = [ln for page in cleaned for ln in page]
 
     ministries: list[str] = []
@@ -542,8 +596,8 @@ def parse_statute_pdf_text(pages: list[str], path: str) -> tuple[Statute, list[A
         joiner.feed(i, ln)
 
     statute = Statute(
-        law_id=f"pdf:{key}",
-        mst=f"pdf:{key}:{effective.isoformat()}",
+        law_id=pdf_law_id(title),
+        mst=pdf_mst(title, effective),
         title=title,
         kind=kind,
         promulgated=promulgated,
@@ -603,7 +657,7 @@ def parse_pdf_file(path: Path) -> ParseReport:
     totals = {
         int(m.group(1))
         for p in pages
-        for ln in [x.strip() for x in p.splitlines() if x.strip()][-_EDGE:]
+        for ln in _edges([x.strip() for x in p.splitlines() if x.strip()])
         if (m := _PAGE_TOTAL_RE.match(ln))
     }
     if len(totals) == 1 and (total := totals.pop()) > len(pages):

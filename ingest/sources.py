@@ -14,7 +14,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ def corpus_snapshot(paths: Iterable[Path]) -> str:
 def _article_to_json(a: Article) -> dict[str, Any]:
     d = asdict(a)
     d["paragraphs"] = [[p.marker, p.text] for p in a.paragraphs]
+    d["effective"] = a.effective.isoformat() if a.effective else None
     return d
 
 
@@ -87,6 +89,7 @@ def _article_from_json(d: dict[str, Any]) -> Article:
     d["paragraphs"] = tuple(Paragraph(m, t) for m, t in d["paragraphs"])
     d["chapter_path"] = tuple(d["chapter_path"])
     d["amendments"] = tuple(d["amendments"])
+    d["effective"] = date.fromisoformat(d["effective"]) if d.get("effective") else None
     return Article(**d)
 
 
@@ -275,3 +278,91 @@ def _tokenize_pending(pending: list[tuple[ParsedFile, str]], cache: FileCache, o
     for pf, key in pending:
         pf.tokens = [next(tokens_iter) for _ in pf.chunks]
         cache.put(key, pf.to_json())
+
+
+# ---------------------------------------------------------------------------------------------- PDF versions
+
+
+@dataclass(frozen=True)
+class PdfLink:
+    """What a PDF statute is in a corpus: a version of `law_id`, or (`same_as`) a copy of a version it holds."""
+
+    law_id: str
+    same_as: Statute | None = None
+
+
+def _same_number(a: str, b: str) -> bool:
+    """공포번호 as printed (`제21454호`) and as legalize-kr stores it (`'00467'`) compare by value."""
+    a, b = a.strip().lstrip("0"), b.strip().lstrip("0")
+    return not a or not b or a == b
+
+
+def link_pdf(pdf: Statute, known: Sequence[tuple[Statute, bool]]) -> PdfLink:
+    """Which law a PDF print belongs to, among the non-PDF statute versions `known` (with repeal-stub flags).
+
+    The title identifies the law (a repeal stub of the same title never does, as for citations); the print's
+    `[시행 …] [법률 제N호, …]` line identifies the version: the same 시행일자 and 공포번호 as a version the corpus
+    holds makes the PDF that version again, any other date a version of its own under the law's 법령ID.
+    A law the corpus does not hold stays a statute of its own (`pdf-<title>`).
+    """
+    from ingest.pdf_source import pdf_law_id
+
+    same_title = [(s, stub) for s, stub in known if not s.from_pdf and s.key == pdf.key]
+    live = [v for v in same_title if not v[1]] or same_title
+    if not live:
+        return PdfLink(pdf_law_id(pdf.title))
+    # one title under two 법령IDs: the law whose newest version is newest
+    law_id = max(live, key=lambda v: (v[0].effective or date.min, v[0].law_id))[0].law_id
+    for s, _ in live:
+        if s.law_id == law_id and s.effective == pdf.effective and _same_number(s.promulgation_no,
+                                                                                 pdf.promulgation_no):
+            return PdfLink(law_id, s)
+    return PdfLink(law_id)
+
+
+def as_version_of(pf: ParsedFile, law_id: str) -> None:
+    """Move a parsed PDF under another 법령ID (its statute and articles; chunks and tokens do not name it)."""
+    if pf.statute.law_id == law_id:
+        return
+    pf.statute = replace(pf.statute, law_id=law_id)
+    pf.articles = [replace(a, law_id=law_id) for a in pf.articles]
+
+
+def link_pdf_files(
+    parsed: Sequence[ParsedFile], known: Sequence[tuple[Statute, bool]] = ()
+) -> tuple[list[ParsedFile], list[tuple[ParsedFile, str]]]:
+    """Make each parsed PDF a version of the corpus law it prints (see `link_pdf`).
+
+    `known`: statute versions held elsewhere (an update's unchanged files). Returns the files to index and the
+    PDFs that only repeat a version the corpus holds, with the reason; the Markdown copy is kept, since its
+    법령MST is law.go.kr's own.
+    """
+    known = [*known, *((pf.statute, is_repeal_stub(pf.articles)) for pf in parsed if not pf.statute.from_pdf)]
+    kept: list[ParsedFile] = []
+    same: list[tuple[ParsedFile, str]] = []
+    for pf in parsed:
+        if not pf.statute.from_pdf:
+            kept.append(pf)
+            continue
+        link = link_pdf(pf.statute, known)
+        if link.same_as is not None:
+            same.append((pf, f"same version as {link.same_as.path} (법령MST {link.same_as.mst}) "
+                             "/ 이미 있는 법령과 같은 시행일·공포번호의 PDF"))
+            continue
+        as_version_of(pf, link.law_id)
+        kept.append(pf)
+    return kept, same
+
+
+def stale_pdf_link(kept: Sequence[tuple[Statute, bool]], parsed: Sequence[ParsedFile]) -> str:
+    """Why an update cannot keep the stored PDF versions `kept` as they are ('' when it can): a change of
+    the Markdown files makes one of them belong to another law, or a copy of a version."""
+    known = [v for v in kept if not v[0].from_pdf]
+    known += [(pf.statute, is_repeal_stub(pf.articles)) for pf in parsed if not pf.statute.from_pdf]
+    for st, _ in kept:
+        if not st.from_pdf:
+            continue
+        link = link_pdf(st, known)
+        if link.same_as is not None or link.law_id != st.law_id:
+            return f"the PDF {st.path} now belongs to another statute version: full build"
+    return ""

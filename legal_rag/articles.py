@@ -70,6 +70,11 @@ class Statute:
     def key(self) -> str:
         return law_key(self.title)
 
+    @property
+    def from_pdf(self) -> bool:
+        """Read from a law.go.kr PDF print rather than a legalize-kr file (its 법령MST was made up here)."""
+        return self.path.lower().endswith(".pdf")
+
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
         row["promulgated"] = self.promulgated.isoformat() if self.promulgated else None
@@ -110,6 +115,10 @@ class Article:
     deleted: bool = False  # 삭제 article
     is_addendum: bool = False  # 부칙
     ordinal: int = 0  # position in the file
+    # The article's own 시행일 where the version's latest 부칙 sets one for the whole article
+    # (`다만, 제5조의 개정규정은 2027년 1월 1일부터 시행한다`), else None: the version's 시행일자 applies.
+    effective: date | None = None
+    effective_note: str = ""  # `제5조: 2027-01-01 시행 (부칙 <…> 제1조)`, or where the 부칙 must be read
 
     @property
     def doc_id(self) -> str:
@@ -120,6 +129,19 @@ class Article:
     def header(self) -> str:
         t = f"({self.title})" if self.title else ""
         return f"「{self.law_title}」 {self.number}{t}"
+
+
+_DOC_ID_RE = re.compile(r"^(.+?):(?=제\d|부칙)(.*)$", re.S)
+
+
+def split_doc_id(doc_id: str) -> tuple[str, str]:
+    """`법령MST:제N조의M` -> (법령MST, article label). Splits at the ':' that opens the label, so an MST holding
+    a ':' (PDF versions of older indexes) cannot shift the split; a string without a label is all MST."""
+    m = _DOC_ID_RE.match(doc_id)
+    if m:
+        return m.group(1), m.group(2)
+    mst, _, number = doc_id.rpartition(":")
+    return (mst, number) if mst else (doc_id, "")
 
 
 @dataclass(frozen=True)

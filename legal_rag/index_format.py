@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 2  # 2: BM25 term counts, chunk table and source-file table (incremental rebuilds)
+# 2: BM25 term counts, chunk table and source-file table (incremental rebuilds); 3: articles carry their own
+# 시행일 from the 부칙 (store columns effective, effective_note) and PDF 법령MSTs hold no ':'
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 DENSE_FILE = "dense.faiss"
 EMBEDDER_DIR = "embedder"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 
 from legal_rag.articles import Article, ArticleNumber, Paragraph, Statute
@@ -22,7 +23,7 @@ CREATE TABLE statutes (
 CREATE TABLE articles (
   doc_id TEXT PRIMARY KEY, mst TEXT, law_id TEXT, law_title TEXT, number TEXT, main INTEGER, sub INTEGER,
   title TEXT, text TEXT, chapter_path TEXT, paragraphs TEXT, amendments TEXT, deleted INTEGER,
-  is_addendum INTEGER, ordinal INTEGER);
+  is_addendum INTEGER, ordinal INTEGER, effective TEXT, effective_note TEXT);
 CREATE INDEX articles_by_number ON articles(mst, main, sub);
 CREATE INDEX articles_by_mst ON articles(mst);
 """
@@ -77,12 +78,13 @@ def _insert(con: sqlite3.Connection, statutes: Iterable[tuple[Statute, Sequence[
              int(is_repeal_stub(articles))),
         )
         con.executemany(
-            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (a.doc_id, a.mst, a.law_id, a.law_title, a.number, *_number_parts(a.number), a.title, a.text,
                  json.dumps(a.chapter_path, ensure_ascii=False),
                  json.dumps([[p.marker, p.text] for p in a.paragraphs], ensure_ascii=False),
-                 json.dumps(a.amendments, ensure_ascii=False), int(a.deleted), int(a.is_addendum), a.ordinal)
+                 json.dumps(a.amendments, ensure_ascii=False), int(a.deleted), int(a.is_addendum), a.ordinal,
+                 a.effective.isoformat() if a.effective else None, a.effective_note)
                 for a in articles
             ],
         )
@@ -103,6 +105,8 @@ def _article(row: sqlite3.Row) -> Article:
         paragraphs=tuple(Paragraph(m, t) for m, t in json.loads(row["paragraphs"])),
         amendments=tuple(json.loads(row["amendments"])), deleted=bool(row["deleted"]),
         is_addendum=bool(row["is_addendum"]), ordinal=row["ordinal"],
+        effective=date.fromisoformat(row["effective"]) if row["effective"] else None,
+        effective_note=row["effective_note"] or "",
     )
 
 

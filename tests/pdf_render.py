@@ -271,6 +271,32 @@ def layout_statute(statute: Statute, articles: list[Article]) -> Layout:
     return layout
 
 
+HEADER_SIZE = 8.0
+
+
+def header_lines(statute: Statute, width: float | None = None) -> list[str]:
+    """The running header's title as drawn: one line, or wrapped at spaces to `width` points."""
+    if width is None:
+        return [statute.title]
+    return [p for p in wrap(statute.title, width, width, REGULAR, HEADER_SIZE) if p]
+
+
+def _draw_header(c: canvas.Canvas, statute: Statute, width: float | None, right: str) -> None:
+    """The title on every page, as law.go.kr repeats it, optionally wrapped into a narrow left column with
+    `right` (a date) in a second column on the first line's baseline."""
+    c.setFont(REGULAR, HEADER_SIZE)
+    c.setFillGray(0.35)
+    lines = header_lines(statute, width)
+    y = PAGE_H - 36 + (len(lines) - 1) * HEADER_SIZE * 1.3
+    for i, text in enumerate(lines):
+        c.drawString(LEFT, y - i * HEADER_SIZE * 1.3, text)
+    if right:
+        c.drawRightString(PAGE_W - RIGHT, y, right)
+    c.setLineWidth(0.4)
+    c.line(LEFT, PAGE_H - 41, PAGE_W - RIGHT, PAGE_H - 41)
+    c.setFillGray(0)
+
+
 def render_statute_pdf(
     statute: Statute,
     articles: list[Article],
@@ -278,12 +304,21 @@ def render_statute_pdf(
     *,
     user_password: str | None = None,
     owner_password: str | None = None,
+    header: str = "first",
+    header_width: float | None = None,
+    header_right: str = "",
 ) -> Layout:
     """Write the PDF to `out` and return the layout (pages, lines cut across page breaks).
 
     A password makes an encrypted PDF (RC4-128, as reportlab writes it): `owner_password` alone gives one
     that opens without a password but is encrypted all the same, as some exports are.
+    `header` says where the content stream draws the running header: "first" (before the body, so text
+    extraction returns it at the top of the page), "last" (after the footer: extraction returns it at the
+    bottom, as some law.go.kr prints do) or "none". `header_width` wraps its title into a column that narrow,
+    `header_right` adds a second column (e.g. the print date) on its first line.
     """
+    if header not in ("first", "last", "none"):
+        raise ValueError(f"header must be first, last or none, not {header!r}")
     layout = layout_statute(statute, articles)
     total = len(layout.pages)
     encrypt = None
@@ -292,13 +327,8 @@ def render_statute_pdf(
     c = canvas.Canvas(str(out), pagesize=A4, encrypt=encrypt)
     c.setTitle(statute.title)
     for number, page in enumerate(layout.pages, start=1):
-        # header: the title on every page, as law.go.kr repeats it
-        c.setFont(REGULAR, 8)
-        c.setFillGray(0.35)
-        c.drawString(LEFT, PAGE_H - 36, statute.title)
-        c.setLineWidth(0.4)
-        c.line(LEFT, PAGE_H - 41, PAGE_W - RIGHT, PAGE_H - 41)
-        c.setFillGray(0)
+        if header == "first":
+            _draw_header(c, statute, header_width, header_right)
         for y, line in page:
             x = line.x
             if line.align != "left":
@@ -320,21 +350,27 @@ def render_statute_pdf(
         c.drawCentredString(PAGE_W / 2, 32, f"{number} / {total}")
         c.drawRightString(PAGE_W - RIGHT, 32, "국가법령정보센터")
         c.setFillGray(0)
+        if header == "last":
+            _draw_header(c, statute, header_width, header_right)
         c.showPage()
     c.save()
     return layout
 
 
-def layout_page_texts(statute: Statute, articles: list[Article]) -> list[str]:
+def layout_page_texts(statute: Statute, articles: list[Article], header: str = "first",
+                      header_width: float | None = None) -> list[str]:
     """Page texts shaped like pypdf's extraction of `render_statute_pdf` (one line per drawn string),
     without writing a PDF: a fast way to run the text parser over many statutes."""
     layout = layout_statute(statute, articles)
     total = len(layout.pages)
+    head = header_lines(statute, header_width)
     texts = []
     for number, page in enumerate(layout.pages, start=1):
-        lines = [statute.title]
+        lines = list(head) if header == "first" else []
         for _, line in page:
             lines.append(line.text)
         lines.extend(["법제처", f"{number} / {total}", "국가법령정보센터"])
+        if header == "last":
+            lines.extend(head)
         texts.append("\n".join(lines))
     return texts

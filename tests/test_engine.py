@@ -18,18 +18,6 @@ def engine(service_index):  # type: ignore[no-untyped-def]
     e.close()
 
 
-def test_doctrinal_term_reaches_statutory_wording(engine) -> None:  # type: ignore[no-untyped-def]
-    # decisions say 신의칙; 민법 제2조 says 신의성실 — the thesaurus bridges them
-    hits = engine.search("신의칙 위반 여부를 판단하는 기준", top_k=5, as_of=date(2026, 11, 25)).hits
-    assert ("민법", "제2조") in [(h.law, h.article) for h in hits]
-    engine.retriever.config.expand_terms = False
-    try:
-        plain = engine.search("신의칙 위반 여부를 판단하는 기준", top_k=5, as_of=date(2026, 11, 25)).hits
-    finally:
-        engine.retriever.config.expand_terms = True
-    assert ("민법", "제2조") not in [(h.law, h.article) for h in plain]
-
-
 def test_compound_noun_query_finds_its_article(engine) -> None:  # type: ignore[no-untyped-def]
     hits = engine.search("이혼 후 재산분할청구권의 제척기간", top_k=3, as_of=date(2026, 11, 25)).hits
     assert hits[0].law == "민법" and hits[0].article == "제839조의2"

@@ -21,7 +21,8 @@ from legal_rag.articles import Article, ArticleNumber, law_key
 # 민법: 삭제 articles, 제N조의M, 편/장/절/관, nested titles, 1958 addenda; 국민건강보험법: items and
 # sub-items (가.), a boxed formula in 제71조, a 시행일자 in the future.
 PDF_LAWS = ["민법/법률.md", "국민건강보험법/법률.md"]
-MAIN_FIELDS = ("number", "title", "text", "paragraphs", "chapter_path", "deleted", "amendments", "ordinal")
+MAIN_FIELDS = ("number", "title", "text", "paragraphs", "chapter_path", "deleted", "amendments", "ordinal", "effective",
+               "effective_note")
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +90,10 @@ def test_pdf_statute_metadata(rendered: dict, rel: str) -> None:
     assert got.promulgated == want.promulgated
     assert got.promulgation_no == want.promulgation_no
     assert got.ministries == want.ministries
-    assert got.law_id == f"pdf:{key}"
-    assert got.mst == f"pdf:{key}:{want.effective.isoformat()}"
+    assert got.law_id == f"pdf-{key}"
+    assert got.mst == f"pdf-{key}-{want.effective:%Y%m%d}"
+    assert ":" not in got.mst  # a doc_id is `법령MST:제N조`
+    assert got.from_pdf and not want.from_pdf
     assert got.source_url == f"https://www.law.go.kr/법령/{key}" == want.source_url
     assert got.path == str(rendered[rel]["path"])
     for a in rendered[rel]["pdf"].articles:

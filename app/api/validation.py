@@ -10,6 +10,7 @@ from app.errors import ApiError
 from app.schemas import AskRequest
 from app.settings import Settings
 from legal_rag.articles import ArticleNumber
+from legal_rag.versions import today_kst
 
 MAX_LAW_FILTERS = 20
 MAX_LAW_NAME = 100
@@ -18,7 +19,7 @@ MAX_ARTICLE_MAIN = 100_000  # no statute has more; larger numbers would overflow
 
 def parse_as_of(value: str | None) -> date:
     if value is None or value == "":
-        return date.today()
+        return today_kst()
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError(value)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from legal_rag.articles import split_doc_id
 from legal_rag.bm25 import BM25Counts, BM25Index, group_counts
 from legal_rag.citation_graph import CitationGraph
 from legal_rag.index_format import Manifest, read_chunk_table, resolve_index, verify_index
@@ -29,7 +30,8 @@ class IndexBundle:
         mst_list = list(self.statutes)
         mst_pos = {m: i for i, m in enumerate(mst_list)}
         self.mst_list = mst_list
-        self.chunk_mst = np.fromiter((mst_pos[d.split(":", 1)[0]] for d in self.chunk_doc_ids), dtype=np.int32,
+        self.mst_pos = mst_pos
+        self.chunk_mst = np.fromiter((mst_pos[split_doc_id(d)[0]] for d in self.chunk_doc_ids), dtype=np.int32,
                                      count=len(self.chunk_doc_ids))
         # Statute-level evidence: every statute version scored as one document (the sum of its chunks' counts).
         self.statute_counts = group_counts(counts, self.chunk_mst, len(mst_list))

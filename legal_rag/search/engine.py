@@ -22,10 +22,10 @@ from legal_rag.citations import (
     resolve_citations,
 )
 from legal_rag.search.bundle import IndexBundle
-from legal_rag.search.expansion import expand_query
 from legal_rag.search.results import Citation, Hit, SearchResponse
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
 from legal_rag.tokenizer import tokenize
+from legal_rag.versions import today_kst
 
 # Words that only frame a citation list ("… 참조 판단 해설 답변:") and carry no question of their own.
 _FRAME_WORDS = {"참조", "판단", "해설", "답변", "설명", "내용", "관련", "조문", "규정", "근거", "법령", "알려", "주"}
@@ -118,7 +118,7 @@ class Engine:
         return out
 
     def laws(self, as_of: date | None = None) -> list[dict[str, Any]]:
-        chosen = self.retriever.versions(as_of or date.today())
+        chosen = self.retriever.versions(as_of or today_kst())
         rows = []
         for vc in chosen.values():
             st = vc.statute
@@ -133,7 +133,7 @@ class Engine:
 
     def get_article(self, law: str, article: str, as_of: date | None = None) -> Hit | None:
         """One article of a statute in the version that applies on `as_of` (None when it does not exist)."""
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         title = self.catalog.match_title(law)
         if title is None:
             raise UnknownLawError(law, self.catalog.suggest(law))
@@ -171,7 +171,7 @@ class Engine:
         self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()
     ) -> SearchResponse:
         """Explicit citations first (resolved before any similarity search), then fused retrieval."""
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         typed, query = query, normalize_article_forms(query, self.catalog)
@@ -196,8 +196,7 @@ class Engine:
         if not (resolved and self._only_citations(query, resolved)):
             t1 = time.perf_counter()
             mentioned = self.mentioned_laws(query)
-            expanded = expand_query(query) if self.retriever.config.expand_terms else query
-            scored = self.retriever.retrieve_scored(expanded, top_k + len(seen), as_of, law_titles, mentioned)
+            scored = self.retriever.retrieve_scored(query, top_k + len(seen), as_of, law_titles, mentioned)
             scored = self._expand_delegation(scored, as_of, top_k)
             for h in self.retriever.to_hits([s for s in scored if s.doc_id not in seen], as_of):
                 if len(hits) >= top_k:

@@ -29,6 +29,8 @@ class Hit(BaseModel):
     source: Literal["citation", "retrieval", "delegation", "neighbor"] = "retrieval"
     chapter: str = ""
     deleted: bool = False
+    article_effective: str = Field("", description="this article's own 시행일 (YYYY-MM-DD) where the version's "
+                                   "부칙 sets one for it, else empty: the version's `effective` applies")
 
     @property
     def header(self) -> str:

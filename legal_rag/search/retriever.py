@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, ArticleNumber, Statute, law_key
+from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
-from legal_rag.versions import VersionChoice, select_versions
+from legal_rag.versions import VersionChoice, article_state, select_versions, today_kst
 
 # Scales of the log priors: a count at the scale gets (almost) the full weight. 민법 is cited by about a
 # thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
@@ -48,12 +48,15 @@ class RetrievalConfig:
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
-    expand_terms: bool = True  # legal thesaurus query expansion (legal_rag/search/expansion.py)
     # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
     # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
     statute_weight: float = 0.0
     statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
     statute_candidates: int = 50
+    # ... and the best `statute_expand` chunks of each of the top `statute_expand_statutes` statutes join the
+    # BM25 candidates (0 = off), so the statute a question is about contributes articles on a large corpus.
+    statute_expand: int = 0
+    statute_expand_statutes: int = 5
     # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
     statute_prior: float = 0.0
@@ -96,13 +99,23 @@ class HybridRetriever:
                 out[d] = s
         return out
 
-    def bm25_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
+    def bm25_scores(self, query: str, mask: np.ndarray, statutes: Sequence[str] = ()) -> dict[str, float]:
+        """Best chunk score per article among the top chunks, plus (`statutes`: 법령MSTs) the best chunks of
+        those statutes, so that a statute the question is about contributes articles even when other
+        statutes' chunks fill the global top."""
         scores = self.bundle.bm25.score(tokenize_query(query))
         scores = np.where(mask, scores, 0.0)
         n = min(self.config.bm25_candidates, int((scores > 0).sum()))
         if n == 0:
             return {}
         rows = np.argpartition(-scores, n - 1)[:n]
+        if statutes and self.config.statute_expand > 0:
+            wanted = np.fromiter((self.bundle.mst_pos[m] for m in statutes), dtype=np.int32)
+            inside = np.flatnonzero(np.isin(self.bundle.chunk_mst, wanted) & (scores > 0))
+            m = min(self.config.statute_expand * len(statutes), inside.size)
+            if m:
+                extra = inside[np.argpartition(-scores[inside], m - 1)[:m]]
+                rows = np.union1d(rows, extra)
         return self._per_article(rows, scores[rows])
 
     def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
@@ -166,15 +179,16 @@ class HybridRetriever:
         mentioned_laws: Sequence[str] = (),
     ) -> list[ScoredArticle]:
         """Fused ranking. `mentioned_laws` (titles named in the query) boost their own articles."""
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         mask = self._mask(as_of, tuple(sorted(laws)))
-        fused = self.fuse(self.bm25_scores(query, mask), self.dense_scores(query, mask))
         c = self.config
         statute_rrf = self.statute_scores(query, as_of, tuple(sorted(laws))) if c.statute_weight > 0 else {}
+        top_statutes = sorted(statute_rrf, key=lambda m: -statute_rrf[m])[: c.statute_expand_statutes]
+        fused = self.fuse(self.bm25_scores(query, mask, top_statutes), self.dense_scores(query, mask))
         graph = self.bundle.citation_graph if (c.statute_prior > 0 or c.article_prior > 0) else None
         mentioned = {law_key(t) for t in mentioned_laws}
         for sa in fused.values():
-            mst, label = sa.doc_id.split(":", 1)
+            mst, label = split_doc_id(sa.doc_id)
             st = self.bundle.statutes[mst]
             if statute_rrf:
                 sa.score += c.statute_weight * statute_rrf.get(mst, 0.0)
@@ -190,7 +204,7 @@ class HybridRetriever:
         return ranked[:top_k]
 
     def retrieve(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> list[Hit]:
-        as_of = as_of or date.today()
+        as_of = as_of or today_kst()
         scored = self.retrieve_scored(query, top_k, as_of, laws)
         return self.to_hits(scored, as_of)
 
@@ -208,13 +222,13 @@ class HybridRetriever:
     def make_hit(self, a: Article, score: float, rank: int, chosen: dict[str, VersionChoice], source: str) -> Hit:
         st = self.bundle.statutes[a.mst]
         vc = chosen.get(st.law_id)
-        pending = bool(vc and vc.pending and vc.statute.mst == a.mst)
+        state = article_state(vc, a)  # the version's pending flag, refined by the article's own 시행일 (부칙)
         return Hit(
             doc_id=a.doc_id, law=a.law_title, law_id=a.law_id, article=a.number, title=a.title, text=a.text,
             score=round(float(score), 6), rank=rank, url=article_url(st, a.number),
-            effective=st.effective.isoformat() if st.effective else None, pending=pending,
-            note=vc.note if pending and vc else "", source=source,  # type: ignore[arg-type]
-            chapter=" > ".join(a.chapter_path), deleted=a.deleted,
+            effective=st.effective.isoformat() if st.effective else None, pending=state.pending,
+            note=state.note, source=source,  # type: ignore[arg-type]
+            chapter=" > ".join(a.chapter_path), deleted=a.deleted, article_effective=state.effective,
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:

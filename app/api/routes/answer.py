@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +18,7 @@ from app.index_holder import Loaded
 from app.logging_config import request_id_var
 from app.schemas import AskRequest, AskResponse
 from app.web import CSRF_FIELD, MAX_FORM_BYTES, form_csrf_ok, page, result_view
+from legal_rag.versions import today_kst
 
 router = APIRouter(tags=["answer"])
 
@@ -175,4 +175,4 @@ async def ask_form(request: Request, service: ServiceDep, engine: EngineDep) -> 
     except ApiError as exc:
         return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
     return page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
-                                         "today": date.today().isoformat(), **result_view(resp)})
+                                         "today": today_kst().isoformat(), **result_view(resp)})
