@@ -40,6 +40,7 @@ from legal_rag.precedents.parse import DecisionFormatError, parse_decision_markd
 from legal_rag.precedents.store import DECISIONS_FILE, write_decision_store
 from legal_rag.store import STORE_FILE, ArticleStore
 from legal_rag.tokenizer import TOKENIZER_ID, iter_tokenize
+from legal_rag.versions import today_kst
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def build_precedent_part(build: Path, opts: IngestOptions, cache_dir: Path | Non
     store = ArticleStore(build / STORE_FILE)
     try:
         catalog = LawCatalog.from_store(store)
-        day = as_of or date.today()
+        day = as_of or today_kst()
         kept: list[tuple[DecisionFile, Decision]] = []
         memo: dict[str, Any] = {}
         for df in decisions:
