@@ -49,7 +49,8 @@ def precedent_index(law_dir: Path, tmp_path_factory: pytest.TempPathFactory, req
 
     root = tmp_path_factory.mktemp("precedent-index")
     corpus = make_statute_corpus(law_dir, root / "kr")
-    cache = request.config.cache.mkdir("legal-rag-precedent-ingest") if request.config.cache else None
+    pytest_cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    cache = pytest_cache.mkdir("legal-rag-precedent-ingest") if pytest_cache is not None else None
     out = root / "index" / "default"
     build_index(IngestOptions(corpus=[corpus], out=out, embedder="none", progress=False, precedents=[sample_dir()],
                               cache_dir=cache))

@@ -22,7 +22,8 @@ KR = "민사/대법원/대법원_2001-05-08_99다38699.md"
 def setup(tmp_path: Path, law_dir: Path, request: pytest.FixtureRequest) -> tuple[Path, Path, Path]:
     corpus = make_statute_corpus(law_dir, tmp_path / "kr")
     prec = copy_sample(tmp_path / "precedents")
-    cache = request.config.cache.mkdir("legal-rag-precedent-ingest")  # type: ignore[union-attr]
+    pytest_cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    cache = pytest_cache.mkdir("legal-rag-precedent-ingest") if pytest_cache else tmp_path / "cache"
     return corpus, prec, cache
 
 
