@@ -1,20 +1,23 @@
 # Two commands on a fresh machine: `make run` (install, ingest the default corpus, serve) and `make test`.
 PY ?= python3
 VENV ?= .venv
-CORPUS ?= ../shared/corpus/legalize-kr
+# The shared checkout when there is one, else where `legal-rag fetch` puts the statutes (corpus/fetch.py).
+SHARED_CORPUS := ../shared/corpus/legalize-kr
+FETCHED_CORPUS := corpus/legalize-kr
+CORPUS ?= $(if $(wildcard $(SHARED_CORPUS)),$(SHARED_CORPUS),$(FETCHED_CORPUS))
 INDEX ?= index/default
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: install system-deps run ingest serve test lint
+.PHONY: install system-deps run check-corpus ingest serve test lint
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[cpu,dev]'
+	$(BIN)/pip install -q -e '.[cpu,dev,bench]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -22,13 +25,23 @@ install: $(BIN)/.installed
 system-deps:
 	@bash scripts/system-deps.sh
 
-ingest: install
+# Before installing anything: without statutes there is nothing to serve, so say how to get them.
+check-corpus:
+	@if [ ! -e "$(CORPUS)" ]; then \
+	  echo "법령 코퍼스가 없습니다 / no statute corpus at $(CORPUS)."; \
+	  echo "  - 네트워크가 되면 / with a network:  make install && .venv/bin/legal-rag fetch --clone   (writes $(FETCHED_CORPUS))"; \
+	  echo "  - legalize-kr 사본이 있으면 / from a local legalize-kr checkout:  make run CORPUS=/path/to/legalize-kr"; \
+	  echo "  - law.go.kr PDF 파일로 / from law.go.kr PDFs:  make run CORPUS=/path/to/pdfs   (see corpus/README.md)"; \
+	  exit 1; \
+	fi
+
+ingest: check-corpus install
 	$(BIN)/legal-rag ingest --corpus $(CORPUS) --out $(INDEX)
 
 serve: install
 	$(BIN)/legal-rag serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-run: ingest serve
+run: check-corpus ingest serve
 
 test: install system-deps
 	$(BIN)/python -m pytest -q

@@ -14,7 +14,7 @@ import sys
 from app.cli_search import add_common, citation_line, load_engine, unknown_law_message
 from app.schemas import SCHEMA_VERSION, AskResponse
 
-STATUS_KO = {"verified": "검증됨", "not_in_context": "검색 밖", "not_found": "확인 불가", "resolved": "질문 인용"}
+STATUS_KO = {"verified": "근거 조문", "not_in_context": "존재 확인(근거 아님)", "not_found": "확인 불가", "resolved": "질문 인용"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

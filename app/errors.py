@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.examples import ERROR_RESPONSE, examples
 from app.generation.prompt import PromptBudgetError
 from app.logging_config import request_id_var
 from app.schemas import SCHEMA_VERSION
@@ -28,6 +29,8 @@ T = TypeVar("T")
 
 
 class ErrorResponse(BaseModel):
+    model_config = ConfigDict(**examples(ERROR_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     error: str = Field(description="machine-readable code, e.g. validation_error, unknown_law, not_ready, "
                                    "overloaded, timeout, not_found")
@@ -57,7 +60,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "not found (message and suggestions) / 찾을 수 없음",
         409: "reload failed; the previous index keeps serving / 다시 불러오기 실패",
         401: "admin token missing or wrong / 관리 토큰 오류",
-        403: "admin route from a non-loopback client without a token / 관리 요청 거부",
+        403: "admin routes are off (no LEGAL_RAG_ADMIN_TOKEN configured) / 관리 API 꺼짐",
         422: "invalid request, or unknown law in a filter (error=unknown_law, with suggestions) / 잘못된 요청",
         503: "index not ready, or generation queue full (Retry-After) / 준비 중 또는 과부하",
         504: "request timed out / 시간 초과",

@@ -8,7 +8,6 @@ client gives up: a timed-out request must not let a new generation start while t
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -79,16 +78,6 @@ class GenerationLimiter:
         # Runs once the job finished, failed or was cancelled before it started.
         fut.add_done_callback(lambda _f: self._leave())
         return fut
-
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
-        """Run on the pool and await the result; on timeout a job still waiting is cancelled, a running one
-        keeps its slot until it ends, and asyncio.TimeoutError is raised."""
-        fut = self.submit(fn, *args)
-        try:
-            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), timeout)
-        except (TimeoutError, asyncio.CancelledError):
-            fut.cancel()
-            raise
 
     def warm(self, fn: Callable[[], Any]) -> None:
         """Run `fn` once on every worker thread (per-thread state such as the tokenizer loads before traffic)."""

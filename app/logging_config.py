@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.settings import Settings
+from legal_rag.logs import quiet_third_party_logs
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -41,6 +42,7 @@ def _has_our_handler(lg: logging.Logger) -> bool:
 def configure_logging(settings: Settings, root: bool = False) -> None:
     """JSON lines on stderr. `root=True` (the `serve` command) formats every logger, uvicorn's included;
     otherwise only the service's own loggers, leaving an embedding application's logging alone."""
+    quiet_third_party_logs()  # serve's worker processes configure logging here, not through the CLI
     if _has_our_handler(logging.getLogger()):
         return
     targets = [logging.getLogger()] if root else [logging.getLogger("legal_rag"), logging.getLogger("app")]

@@ -132,9 +132,12 @@ class Service:
             self.metrics.count_overload()
             raise overloaded_error(exc.retry_after) from None
 
-    async def run_blocking(self, fn: Callable[[Loaded], T], *, generation: bool = False) -> T:
+    async def run_blocking(self, fn: Callable[[Loaded], T], *, generation: bool = False,
+                           cancel: threading.Event | None = None) -> T:
         """Run fn(engine lease) in a worker thread under the request timeout. The lease is held until the
-        thread really ends, so a reload never closes an engine that a timed-out request still uses."""
+        thread really ends, so a reload never closes an engine that a timed-out request still uses. On
+        timeout or cancellation `cancel` is set: a running thread cannot be cancelled, its generation can
+        (app.generation.cancel)."""
         loaded = self.acquire()
         try:
             if generation:
@@ -150,10 +153,14 @@ class Service:
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.request_timeout_s)
         except TimeoutError:
+            if cancel is not None:
+                cancel.set()
             fut.cancel()
             self.metrics.count_timeout()
             limit = self.settings.request_timeout_s
             raise ApiError(504, "timeout", f"요청 시간({limit:g}초)을 넘었습니다 / request timed out") from None
         except asyncio.CancelledError:
+            if cancel is not None:
+                cancel.set()
             fut.cancel()
             raise

@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from app.api.examples import ASK_REQUEST, ASK_REQUEST_SENTENCE, ASK_RESPONSE, ASK_RESPONSE_NO_FIT, examples
 from legal_rag.precedents.results import CaseCitation, CitingDecisionOut, DecisionHitOut
 from legal_rag.search.results import SCHEMA_VERSION, Citation, CitationStatus, Hit, SearchResponse
+from legal_rag.statute_markup import TextLink, text_links
 
-__all__ = ["SCHEMA_VERSION", "AskRequest", "AskResponse", "Citation", "CitationStatus", "Hit", "SearchResponse"]
+__all__ = ["SCHEMA_VERSION", "AnswerBasis", "AskRequest", "AskResponse", "BasisSentence", "Citation", "CitationStatus",
+           "Hit", "SearchResponse"]
+
 
 class AskRequest(BaseModel):
+    model_config = ConfigDict(**examples(ASK_REQUEST, ASK_REQUEST_SENTENCE))  # type: ignore[typeddict-item]
+
     question: str = Field(min_length=1, max_length=2000)
     top_k: int = Field(8, ge=1, le=50)
     as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     laws: list[str] = Field(default_factory=list, max_length=20)
 
 
+class BasisSentence(BaseModel):
+    """A sentence of an article that answers the question (quoted and marked on the page)."""
+
+    text: str = Field(description="the sentence as quoted (amendment notes removed)")
+    start: int | None = Field(default=None, description="character offset of the sentence in the article's `text`, "
+                                                  "None when it cannot be located verbatim")
+    end: int | None = None
+
+
+class AnswerBasis(BaseModel):
+    """An article the answer relies on, and why it was chosen."""
+
+    role: Literal["governing", "related"] = Field(
+        description="governing: the article(s) that answer the question; related: other relevant articles")
+    reason: str = Field(description="why the article was included, in Korean")
+    matched: list[str] = Field(default_factory=list, description="words of the question found in the article")
+    coverage: float = Field(description="share of the question's words (weighted) found in the article, 0..1")
+    sentences: list[BasisSentence] = Field(default_factory=list)
+    hit: Hit
+
+
 class AskResponse(BaseModel):
+    model_config = ConfigDict(**examples(ASK_RESPONSE, ASK_RESPONSE_NO_FIT))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     question: str
     as_of: str
@@ -24,6 +55,15 @@ class AskResponse(BaseModel):
     generator: str = Field(description="which backend answered, e.g. 'extractive' or 'hf:<model>'")
     citations: list[Citation]
     hits: list[Hit]
+    found: bool = Field(default=True, description="False: no article in the corpus fits the question (see `notice`)")
+    notice: str = Field(default="", description="why no article fits and how to ask, or a language notice (Korean)")
+    basis: list[AnswerBasis] = Field(default_factory=list,
+                                     description="governing articles first, then related ones, each with why")
+    relevance: float | None = Field(default=None, description="how well the best article fits the question (0..1, "
+                                                              "app.relevance), the score the no-fit threshold is "
+                                                              "applied to; 0 for a question that is only citations "
+                                                              "(a cited article always fits); None: not Korean")
+    notes: list[str] = Field(default_factory=list, description="one 시행 예정 note per pending statute version")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     # Court decisions (an index built with --precedents; empty otherwise): decisions close to the question,
     # quoted beside the articles; every case number in the answer or the question, checked; decisions citing
@@ -31,3 +71,9 @@ class AskResponse(BaseModel):
     decisions: list[DecisionHitOut] = Field(default_factory=list)
     case_citations: list[CaseCitation] = Field(default_factory=list)
     related_precedents: dict[str, list[CitingDecisionOut]] = Field(default_factory=dict)
+
+    @computed_field(description="spans of `answer` that link to law.go.kr (「법」 제N조 mentioned in it, "  # type: ignore[prop-decorator]
+                    "quoted statute text included); start/end are character offsets")
+    @property
+    def answer_links(self) -> list[TextLink]:
+        return text_links(self.answer, "")

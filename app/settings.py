@@ -1,8 +1,9 @@
-"""Service settings: one pydantic-settings class read from LEGAL_RAG_* environment variables.
+"""Settings read from LEGAL_RAG_* environment variables, with pydantic-settings.
 
-Generator options (backend, model, device, sampling, OpenAI-compatible server) are not repeated here: they
-pass through to app.generation.GeneratorConfig, which reads its own LEGAL_RAG_GENERATOR, LEGAL_RAG_MODEL,
-LEGAL_RAG_OPENAI_BASE_URL, … variables; `generator` / `generator_options` override them.
+`Settings` holds the service's own options. Generator options (backend, model, device, sampling,
+OpenAI-compatible server) are the fields of app.generation.GeneratorConfig; `GeneratorSettings` reads them
+from LEGAL_RAG_GENERATOR, LEGAL_RAG_MODEL, LEGAL_RAG_OPENAI_BASE_URL, … (the field name in upper case, an
+empty variable counts as unset), and `Settings.generator` / `generator_options` override them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.generation.base import Backend, GeneratorConfig
+
 
 class NetworkNotAllowedError(ValueError):
     """The generator configuration would call a non-loopback host while allow_network is false."""
@@ -29,6 +32,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class GeneratorSettings(BaseSettings, GeneratorConfig):
+    """GeneratorConfig from the environment: LEGAL_RAG_<FIELD> (LEGAL_RAG_GENERATOR for the backend); keyword
+    arguments override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LEGAL_RAG_", env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True)
+
+    backend: Backend = Field("extractive", validation_alias=AliasChoices("LEGAL_RAG_GENERATOR", "backend"))
 
 
 class Settings(BaseSettings):
@@ -52,7 +65,8 @@ class Settings(BaseSettings):
     csrf_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32), min_length=16, repr=False)
     cookie_secure: bool | None = Field(default=None, description="Secure CSRF cookie; None: only on https requests")
     admin_token: str | None = Field(default=None, repr=False,
-                                    description="bearer token for /api/admin/*; unset: loopback clients only")
+                                    description="bearer token for /api/admin/* (every client, loopback too); "
+                                                "unset: admin routes off, reload with SIGHUP")
     allow_network: bool = Field(default=False,
                                 description="false: no network calls at query time (model hub, remote generator) "
                                             "unless configured to a loopback server")
@@ -71,14 +85,12 @@ class Settings(BaseSettings):
     def _expand(cls, v: Path) -> Path:
         return Path(os.path.expanduser(str(v)))
 
-    def generator_config(self) -> Any:
+    def generator_config(self) -> GeneratorConfig:
         """GeneratorConfig from LEGAL_RAG_* generator variables plus this object's overrides."""
-        from app.generation.base import GeneratorConfig
-
         overrides: dict[str, Any] = dict(self.generator_options)
         if self.generator:
             overrides["backend"] = self.generator
-        return GeneratorConfig.from_env(**overrides)
+        return GeneratorSettings(**overrides)
 
     def check_network(self, config: Any) -> None:
         """Refuse a generator that would reach beyond this machine unless allow_network is set."""

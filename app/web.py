@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from app.answering import did_you_mean
+from app.generation.prompt import split_note
 from app.runtime import Service
 from app.schemas import AskResponse, Citation, Hit
+from legal_rag.statute_markup import linkify_statute_text
 
 CSRF_COOKIE = "legal_rag_csrf"
 CSRF_FIELD = "csrf_token"
@@ -36,11 +41,17 @@ _env = Environment(
 )
 templates = Jinja2Templates(env=_env)
 
+# "Exists in the corpus" is not "supports this answer": a citation the answer makes to an article it was given
+# as context is 근거 조문; one that exists but was not among them is only 존재 확인.
 STATUS_LABELS = {
-    "verified": ("검증됨", "검색된 근거 조문과 일치"),
-    "not_in_context": ("검색 밖 인용", "코퍼스에 있으나 검색된 근거가 아님"),
+    "verified": ("근거 조문", "답변의 근거로 검색되어 제시된 조문"),
+    "not_in_context": ("존재 확인", "코퍼스에 있는 조문이지만 이 답변의 근거로 검색된 조문은 아님"),
     "not_found": ("확인 불가", "코퍼스에 없는 법령 또는 조문"),
     "resolved": ("질문 인용", "질문에 인용된 조문"),
+}
+ROLE_LABELS = {
+    "governing": ("근거 조문", "질문에 답하는 조문: 답하는 문장을 표시했습니다"),
+    "related": ("관련 조문", "함께 볼 조문: 포함한 이유를 적었습니다"),
 }
 
 
@@ -51,8 +62,40 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
+def _linked(text: str, law: str) -> Markup:
+    out = []
+    for part in linkify_statute_text(text, law):
+        url = _safe_url(part.url)
+        if url:
+            out.append(Markup('<a class="{}" href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(
+                f"statute-link link-{part.kind}", url, part.text))
+        else:
+            out.append(escape(part.text))
+    return Markup("").join(out)
+
+
+def _statute_html(text: str, law: str = "", marks: Sequence[Any] = ()) -> Markup:
+    """Statute text with its image placeholders, `「법」 제N조` and `별표 N` references as law.go.kr links, and the
+    sentences that answer the question (`marks`: objects with start/end offsets) in <mark>; every piece of text
+    escaped, only the links and marks built here are markup."""
+    spans = sorted((m.start, m.end) for m in marks if m.start is not None and m.end is not None)
+    out = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(_linked(text[pos:start], law))
+        out.append(Markup('<mark class="answering">{}</mark>').format(_linked(text[start:end], law)))
+        pos = end
+    out.append(_linked(text[pos:], law))
+    return Markup("").join(out)
+
+
 _env.filters["safe_url"] = _safe_url
+_env.filters["statute_html"] = _statute_html
+_env.filters["article_note"] = lambda note: split_note(note or "")[1]  # the version's note is shown once, above
 _env.globals["status_labels"] = STATUS_LABELS
+_env.globals["role_labels"] = ROLE_LABELS
 
 
 # ---------------------------------------------------------------------------------------------- CSRF
@@ -126,36 +169,58 @@ def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200,
 
 
 def result_view(resp: AskResponse) -> dict[str, Any]:
-    """Group an answer for display: articles cited (with their text), unverifiable citations, other hits."""
+    """Group an answer for display: the articles it rests on (governing, then related, each with why; then
+    other articles a generated answer cited), unverifiable citations, and the other hits one click away."""
+    governing = [b for b in resp.basis if b.role == "governing"]
+    related = [b for b in resp.basis if b.role == "related"]
+    seen = {b.hit.doc_id for b in resp.basis}
     cited: list[tuple[Citation, Hit]] = []
-    seen: set[str] = set()
     for c in resp.citations:
         if c.status != "not_found" and c.hit is not None and c.hit.doc_id not in seen:
             seen.add(c.hit.doc_id)
             cited.append((c, c.hit))
-    unverified = [c for c in resp.citations if c.status == "not_found"]
+    unverified = [(c, did_you_mean(c)) for c in resp.citations if c.status == "not_found"]
     others = [h for h in resp.hits if h.doc_id not in seen]
-    pending = [h for h in list(resp.hits) + [h for _, h in cited] if h.pending]
-    notes: dict[str, str] = {}
-    for h in pending:
-        notes.setdefault(h.law, h.note or f"시행 예정 {h.effective or ''}")
-    return {"cited": cited, "unverified": unverified, "others": others, "pending_notes": notes,
-            "extractive": resp.generator.startswith("extractive")}
+    return {"governing": governing, "related": related, "cited": cited, "unverified": unverified,
+            "others": others, "extractive": resp.generator.startswith("extractive")}
+
+
+def _schema_example(ref_holder: dict[str, Any], schemas: dict[str, Any]) -> str:
+    """The first example of the schema a request body or response refers to, as indented JSON ('' if none)."""
+    import json
+
+    if not isinstance(ref_holder, dict):
+        return ""
+    if isinstance(ref_holder.get("example"), str):
+        return str(ref_holder["example"])  # a text example (server-sent events)
+    schema = ref_holder.get("schema", {})
+    ref = schema.get("$ref", "")
+    target = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+    found = target.get("examples") or []
+    return json.dumps(found[0], ensure_ascii=False, indent=2) if found else ""
 
 
 def render_api_docs(request: Request, openapi: dict[str, Any]) -> HTMLResponse:
-    """/docs without the Swagger UI (which needs a CDN and inline script): operations, parameters, responses."""
+    """/docs without the Swagger UI (which needs a CDN and inline script): operations, parameters, request and
+    response examples (from the models' own examples, app.api.examples)."""
+    schemas = openapi.get("components", {}).get("schemas", {})
     ops = []
     for path, methods in openapi.get("paths", {}).items():
         for method, op in methods.items():
             body = op.get("requestBody", {}).get("content", {})
             body_ref = next((c.get("schema", {}).get("$ref", "") for c in body.values()), "")
+            responses = []
+            for code, r in op.get("responses", {}).items():
+                content = r.get("content", {})
+                media = "application/json" if "application/json" in content else next(iter(content), "")
+                example = _schema_example(content.get(media, {}), schemas) if media else ""
+                responses.append({"code": code, "description": r.get("description", ""), "example": example})
             ops.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
                 "description": op.get("description", ""), "params": op.get("parameters", []),
                 "body": body_ref.rsplit("/", 1)[-1] if body_ref else "",
-                "responses": [(code, r.get("description", "")) for code, r in op.get("responses", {}).items()],
+                "body_example": next((_schema_example(c, schemas) for c in body.values()), ""),
+                "responses": responses,
             })
-    schemas = openapi.get("components", {}).get("schemas", {})
     return templates.TemplateResponse(request, "api_docs.html", {"info": openapi.get("info", {}), "ops": ops,
                                                                   "schemas": schemas})

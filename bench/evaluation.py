@@ -31,6 +31,7 @@ from legal_rag.versions import today_kst
 SCHEMA_VERSION = 1
 RECALL_KS = (1, 5, 10, 20)
 METRICS = tuple(f"recall@{k}" for k in RECALL_KS) + ("mrr@10", "ndcg@10")
+HYBRID_DENSE_WEIGHT = 0.25  # the dense weight of the hybrid ablation rows when the engine's own weight is 0
 MISS_K = 10  # an item "misses" a gold article that is not among its first 10 articles (the headline cut-off)
 DEFAULT_DATASET = Path("../shared/eval/dev.jsonl")
 
@@ -351,32 +352,36 @@ def ablation_reports(engine: Any, items: Sequence[EvalItem], top_k: int, as_of: 
         log(f"ablation: {system.name}")
         out.append(evaluate(system, items, top_k, as_of))
 
-    run(RetrieverSystem(HybridRetriever(bundle, replace(base, dense_weight=0.0, delegation=False)),
+    # The plain retrievers: no statute-level signals, whatever the engine's configuration enables.
+    plain = replace(base, delegation=False, statute_weight=0.0, statute_expand=0, statute_prior=0.0,
+                    article_prior=0.0)
+    hybrid_dense = base.dense_weight if base.dense_weight > 0 else HYBRID_DENSE_WEIGHT
+    run(RetrieverSystem(HybridRetriever(bundle, replace(plain, dense_weight=0.0)),
                         "bm25-kiwi", "BM25 over kiwi morphemes only"))
     if has_dense:
-        run(RetrieverSystem(HybridRetriever(bundle, replace(base, bm25_weight=0.0, delegation=False)),
+        run(RetrieverSystem(HybridRetriever(bundle, replace(plain, bm25_weight=0.0, dense_weight=1.0)),
                             "dense", f"dense only ({engine.manifest.embedder.get('id')})"))
     else:
         out.append(unavailable("dense", "dense only", no_dense))
-    hybrid = RetrieverSystem(HybridRetriever(bundle, replace(base, delegation=False)), "hybrid",
-                             "BM25 + dense, weighted RRF (no citation resolver)")
+    hybrid = RetrieverSystem(HybridRetriever(bundle, replace(plain, dense_weight=hybrid_dense)), "hybrid",
+                             f"BM25 + dense, weighted RRF (dense weight {hybrid_dense}; no citation resolver)")
     run(hybrid)
     if not has_dense:
         out[-1].note = "no dense vectors in this index: the same ranking as BM25 only"
     original = engine.retriever
     try:
+        with_signals = replace(base, dense_weight=0.0)
         variants = [
             ("hybrid+citations", "+ citation resolver and law-mention boost (Engine.search)",
-             replace(base, delegation=False, statute_weight=0.0, statute_expand=0, statute_prior=0.0,
-                     article_prior=0.0)),
-            ("+statute evidence", "+ statutes scored as whole documents, their best chunks as candidates",
-             replace(base, delegation=False, statute_prior=0.0, article_prior=0.0)),
+             replace(plain, dense_weight=hybrid_dense)),
+            ("bm25+citations", "Engine.search without the dense side and without statute signals",
+             replace(plain, dense_weight=0.0)),
+            ("+statute evidence", "+ statutes scored as whole documents (RRF-added to their articles)",
+             replace(with_signals, delegation=False, statute_prior=0.0, article_prior=0.0)),
             ("+citation priors", "+ citation-graph priors of statutes and articles",
-             replace(base, delegation=False)),
-            ("+위임", "+ 위임 expansion (시행령 -> 법 article) (= the full engine with these weights)",
-             replace(base, delegation=True)),
-            ("full engine without dense", "the full engine without the dense side",
-             replace(base, dense_weight=0.0)),
+             replace(with_signals, delegation=False)),
+            ("+위임", "+ 위임 expansion (시행령 -> 법 article)", replace(with_signals, delegation=True)),
+            ("+dense", f"+ the dense side at weight {hybrid_dense}", replace(base, dense_weight=hybrid_dense)),
         ]
         for name, description, config in variants:
             engine.retriever = HybridRetriever(bundle, config)

@@ -6,13 +6,18 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from ingest.build import IngestError, IngestOptions, build_index
 from legal_rag.chunking import DEFAULT_MAX_CHARS
 
-DEFAULT_CORPUS = Path("../shared/corpus/legalize-kr")
+SHARED_CORPUS = Path("../shared/corpus/legalize-kr")
+FETCHED_CORPUS = Path("corpus/legalize-kr")  # where `legal-rag fetch` writes (corpus/fetch.py DEFAULT_DEST)
+# The same choice as the Makefile's CORPUS: the shared checkout when present, else the fetched statutes.
+DEFAULT_CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else FETCHED_CORPUS
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,16 +51,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
+def stage_lines(started: float | None = None) -> Callable[[str], None]:
+    """A line on stderr as each build stage ends: without a terminal there are no progress bars, and a log
+    file or CI job would otherwise show nothing for minutes."""
+    last = [time.perf_counter() if started is None else started]
+
+    def on_stage(name: str) -> None:
+        now = time.perf_counter()
+        print(f"ingest: {name} done in {now - last[0]:.1f} s", file=sys.stderr, flush=True)
+        last[0] = now
+
+    return on_stage
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    bars = not args.no_progress and sys.stderr.isatty()
     opts = IngestOptions(
         corpus=args.corpus or [DEFAULT_CORPUS], out=args.out, embedder=args.embedder,
         max_chars=args.max_chars, cache_dir=args.cache_dir, retrain_embedder=args.retrain_embedder,
-        embedder_pairs=args.embedder_pairs, progress=not args.no_progress and sys.stderr.isatty(), full=args.full,
+        embedder_pairs=args.embedder_pairs, progress=bars, full=args.full,
         prune_cache=args.prune_cache, precedents=list(args.precedents or []), exclude_sources=args.exclude_sources,
     )
+    on_stage = None
+    if not bars and not args.json:
+        print(f"ingest: {', '.join(map(str, opts.corpus))} -> {opts.out} (one line per stage)", file=sys.stderr,
+              flush=True)
+        on_stage = stage_lines()
     try:
-        summary = build_index(opts)
+        summary = build_index(opts, on_stage)
     except IngestError as exc:
         print(f"ingest failed: {exc}", file=sys.stderr)
         return 1

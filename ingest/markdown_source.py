@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from legal_rag.addenda import apply_article_dates
-from legal_rag.articles import Article, Paragraph, ParseReport, Statute
+from legal_rag.articles import NOTE_RE, Article, Paragraph, ParseReport, Statute
+from legal_rag.statute_markup import clean_markup, label_from_following
 
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c in range(0x3251, 0x3260)) + "".join(
     chr(c) for c in range(0x32B1, 0x32C0)
@@ -19,7 +20,6 @@ CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c 
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 _ARTICLE_HEADING_RE = re.compile(r"^(제\s*\d+\s*조(?:\s*의\s*\d+)?)(.*)$")
 _PARAGRAPH_RE = re.compile(rf"^\*\*([{CIRCLED}])\*\*\s*(.*)$")
-_NOTE_RE = re.compile(r"<[^<>]*(?:개정|신설|전문개정|제목개정|본조|이동|종전|시행일|삭제)[^<>]*>")
 _DELETED_RE = re.compile(r"^삭제\s*(?:<[^<>]*>\s*)*$")
 _MD_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 # A division below 관 written as a bold line rather than a heading: 민법 제4편 제3관's `**제1항 협의상 파양**`,
@@ -96,7 +96,7 @@ def unescape_markdown(line: str) -> str:
 
 
 def _clean_chapter(heading: str) -> str:
-    return _NOTE_RE.sub("", unescape_markdown(heading)).strip()
+    return NOTE_RE.sub("", unescape_markdown(heading)).strip()
 
 
 class _ArticleBuilder:
@@ -108,7 +108,9 @@ class _ArticleBuilder:
         self.notes = list(heading_notes)
 
     def add(self, raw: str) -> None:
-        line = unescape_markdown(raw.rstrip())
+        # Markup (`<img …>` before a formula, `</img>` after it) becomes a labelled placeholder or nothing;
+        # the label reads what the lines just before the image announce (다음 계산식에 따라 …).
+        line = clean_markup(unescape_markdown(raw.rstrip()), before="\n".join(self.lines[-2:]))
         if not line.strip():
             return
         m = _PARAGRAPH_RE.match(line.strip())
@@ -118,10 +120,12 @@ class _ArticleBuilder:
             stripped = line.strip()
             depth = (len(line) - len(line.lstrip(" "))) // 2
             line = ("  " * max(depth - 1, 0) + stripped) if depth else stripped
-        self.notes.extend(_NOTE_RE.findall(line))
+        self.notes.extend(NOTE_RE.findall(line))
         self.lines.append(line)
 
     def build(self, statute: Statute, ordinal: int) -> Article:
+        if any("[이미지" in line for line in self.lines):
+            self.lines = label_from_following("\n".join(self.lines)).split("\n")
         paragraphs: list[Paragraph] = []
         for line in self.lines:
             first = line[:1]
@@ -153,8 +157,8 @@ def _split_article_heading(heading: str) -> tuple[str, str, list[str]] | None:
     if not m:
         return None
     rest = m.group(2).strip()
-    notes = _NOTE_RE.findall(rest)
-    rest = _NOTE_RE.sub("", rest).strip()
+    notes = NOTE_RE.findall(rest)
+    rest = NOTE_RE.sub("", rest).strip()
     title = rest[1:-1].strip() if rest.startswith("(") and rest.endswith(")") else rest
     return m.group(1), title, notes
 
@@ -162,7 +166,8 @@ def _split_article_heading(heading: str) -> tuple[str, str, list[str]] | None:
 def _parse_addenda(lines: list[str], statute: Statute, start_ordinal: int) -> list[Article]:
     blocks: list[tuple[str, list[str]]] = []
     for raw in lines:
-        line = unescape_markdown(raw.strip())
+        line = clean_markup(unescape_markdown(raw.strip()), before="\n".join(blocks[-1][1][-2:]) if blocks else "")
+        line = line.strip()
         if not line:
             continue
         m = _ADDENDUM_START_RE.match(line)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from legal_rag.chunking import DEFAULT_MAX_CHARS
 
-PARSER_VERSION = "md3-pdf2-ch3"  # md2: bold 항/속 divisions are chapter headings; ch3: fields tokenised apart;
-# md3: article 시행일 from the 부칙; pdf2: page furniture by repetition, 법령MST without ':'
+PARSER_VERSION = "md4-pdf2-ch3"  # md2: bold 항/속 divisions are chapter headings; ch3: fields tokenised apart;
+# md3: article 시행일 from the 부칙; pdf2: page furniture by repetition, 법령MST without ':';
+# md4: HTML markup (<img …>) -> labelled placeholders, left out of the BM25 text
 
 
 class IngestError(RuntimeError):

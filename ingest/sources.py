@@ -22,6 +22,7 @@ from typing import Any
 from ingest.options import IngestError, IngestOptions
 from legal_rag.articles import Article, Chunk, Paragraph, ParseReport, Statute
 from legal_rag.chunking import chunk_article
+from legal_rag.statute_markup import strip_placeholders
 from legal_rag.store import is_repeal_stub
 from legal_rag.tokenizer import tokenize_many
 
@@ -48,7 +49,10 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
             found.append(path)
             continue
         if not path.is_dir():
-            raise IngestError(f"corpus path not found: {path} / 코퍼스 경로가 없습니다")
+            raise IngestError(
+                f"corpus path not found: {path} / 코퍼스 경로가 없습니다. Get statutes with `legal-rag fetch --clone` "
+                "(network) or `legal-rag fetch --from /path/to/legalize-kr`, or pass another path: "
+                "`--corpus PATH` / `make run CORPUS=PATH`")
         root = path / "kr" if (path / "kr").is_dir() else path
         found.extend(
             p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and p.name not in IGNORED_NAMES
@@ -164,6 +168,7 @@ class IndexText:
 def chunk_index_text(chunk: Chunk, article: Article, title_boost: int) -> IndexText:
     header = article.header
     body = chunk.text[len(header) + 1:] if chunk.text.startswith(header) else chunk.text
+    body = strip_placeholders(body)  # `[수식 이미지 #N]` is not a word of the statute
     title = f"{article.number} {article.title}".strip()
     chapters = _CHAPTER_NUMBER_RE.sub("", " ".join(article.chapter_path)).strip()
     return IndexText(body, (f"「{article.law_title}」", *([title] * (1 + title_boost)), chapters))

@@ -13,6 +13,10 @@ from typing import Any
 
 # 제N조 or 제N조의M, with optional spaces people type ("제 839 조의 2").
 ARTICLE_NUMBER_RE = re.compile(r"제\s*(\d{1,5})\s*조(?:\s*의\s*(\d{1,3}))?")
+# An amendment note in statute text as the 국가법령정보센터 writes it: `<개정 2016. 3. 22.>`, `<신설 …>`,
+# `<전문개정 …>`, `<본조신설 …>`, `<종전 제5조는 제6조로 이동 …>`. Ingest records them as Article.amendments,
+# the tokenizer and the prompt leave them out (they say when a rule changed, not what it says).
+NOTE_RE = re.compile(r"<(?:개정|신설|전문개정|제목개정|본조신설|종전|이동|시행일|삭제)[^<>]*>")
 
 
 @dataclass(frozen=True, order=True)
@@ -154,10 +158,6 @@ class Chunk:
     doc_id: str  # Article.doc_id
     piece: int
     text: str  # header + body (of this piece)
-
-    @property
-    def chunk_id(self) -> str:
-        return f"{self.doc_id}#{self.piece}"
 
 
 @dataclass

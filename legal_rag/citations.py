@@ -40,11 +40,14 @@ from legal_rag.versions import VersionChoice, select_versions
 __all__ = [
     "CitationRef",
     "LawCatalog",
+    "ParentReference",
     "ResolvedCitation",
     "find_citations",
     "find_law_mentions",
     "iter_found",
     "load_abbreviations",
+    "parent_law_title",
+    "parent_references",
     "resolve_citations",
 ]
 
@@ -113,12 +116,19 @@ def load_abbreviations() -> dict[str, str]:
     return dict(data.get("abbreviations", {}))
 
 
-def _base_title(title: str) -> str:
-    """`국민건강보험법 시행령` -> `국민건강보험법` (the 법률 a 시행령/시행규칙 belongs to)."""
+def parent_law_title(title: str) -> str | None:
+    """The 법률 a 시행령/시행규칙 belongs to (`국민건강보험법 시행령` -> `국민건강보험법`); None for any other title.
+
+    The one place that derives a parent title: retrieval's 위임 links, the embedder's training pairs and the
+    citation scanner's `법`/`영`/`같은 법 시행령` all go through it."""
     for suffix in SUBORDINATE_SUFFIXES:
         if title.endswith(suffix) and len(title) > len(suffix):
             return title[: -len(suffix)].rstrip()
-    return title
+    return None
+
+
+def _base_title(title: str) -> str:
+    return parent_law_title(title) or title
 
 
 def _surface_pattern(surface: str) -> str:
@@ -185,6 +195,9 @@ class LawCatalog:
                     surfaces.setdefault(f"{abbr} {suffix}", sub)
         self._surface_titles: dict[str, str] = {law_key(s): t for s, t in surfaces.items()}
         self._suggest_cache: dict[tuple[str, int], list[str]] = {}
+        # (statute title, article text) -> parent references: retrieval asks again for every question that
+        # retrieves the same 시행령 article, and scanning one costs about a millisecond.
+        self._parent_cache: dict[tuple[str, str], tuple[ParentReference, ...]] = {}
         # Longest first, so 국민건강보험법 시행령 beats 국민건강보험법 and 민사소송법 never yields 민법.
         ordered = sorted(surfaces, key=lambda s: (-len(law_key(s)), s))
         alternation = ("|".join(_surface_pattern(s) for s in ordered) if unquoted_names else "") or r"(?!x)x"
@@ -195,7 +208,8 @@ class LawCatalog:
             r"|동조(?=[ \t]*제?[ \t]*\d+[ \t]*[항호])))"
             rf"|(?P<same>{_NB}(?:같은|동)[ \t]*(?P<same_kind>법률|법|시행령|영|시행규칙|규칙)"
             rf"(?:[ \t]*(?P<same_suffix>시행령|시행규칙))?{_ART_AHEAD})"
-            rf"|(?P<this>{_NB}이[ \t]*법(?:률)?{_ART_AHEAD})"
+            # `…한다)이 법 제18조`: 이 after a closing parenthesis is the subject particle, and 법 is the parent law
+            rf"|(?P<this>(?<![{_H})])이[ \t]*법(?:률)?{_ART_AHEAD})"
             rf"|(?P<rel>{_NB}(?:시행규칙|시행령|법|영|규칙){_REL_AHEAD})"
             rf"|(?P<law>{_NB}(?:{alternation})(?!률))"
             rf"|(?P<art>{_ART})"
@@ -209,6 +223,13 @@ class LawCatalog:
     @classmethod
     def from_store(cls, store: ArticleStore) -> LawCatalog:
         return cls(store.statutes())
+
+    @classmethod
+    def from_titles(cls, titles: Iterable[tuple[str, str]]) -> LawCatalog:
+        """(title, 법령ID) pairs, for callers that have parsed articles but no store yet (ingest)."""
+        return cls(
+            (Statute(law_id, "", title, "", None, None, "", "", ""), False) for title, law_id in dict.fromkeys(titles)
+        )
 
     def titles(self) -> list[str]:
         """Distinct titles as in 제목 (with spaces), sorted."""
@@ -656,6 +677,54 @@ def find_citations(
     if not text:
         return []
     return _Scanner(text, catalog, default_law, bare_means_default).run()
+
+
+@dataclass(frozen=True)
+class ParentReference:
+    """A 시행령/시행규칙 article's citation of its parent: the 법률, or from a 시행규칙 also its 시행령."""
+
+    law: str  # catalog title of the parent statute
+    article: ArticleNumber
+    raw: str  # the citation as written ("법 제44조", "영 제19조제1항", "같은 법 제5조")
+
+
+def parent_references(text: str, law_title: str, catalog: LawCatalog) -> list[ParentReference]:
+    """The parent articles that the text of an article of `law_title` (a 시행령/시행규칙) cites, in order,
+    without duplicates; [] for any other statute.
+
+    The citation scanner decides what each reference means, as everywhere else: `법 제44조` is the 법률 (the
+    statute's own 제1조 defines `(이하 "법"이라 한다)`), `영 제19조` in a 시행규칙 is the 시행령, `같은 법`/`동법`
+    is the law cited just before (a parent reference only when that law is the parent), `이 법`/`이 영` is the
+    statute itself, and a named law (`「민법」 제3조`) is that law. A former version (`구 법 제5조`) is not the
+    parent's text and is left out.
+    """
+    base = parent_law_title(law_title)
+    if base is None or "조" not in text:
+        return []
+    cached = catalog._parent_cache.get((law_title, text))
+    if cached is None:
+        cached = tuple(_scan_parent_references(text, law_title, base, catalog))
+        if len(catalog._parent_cache) > 4096:
+            catalog._parent_cache.clear()
+        catalog._parent_cache[(law_title, text)] = cached
+    return list(cached)
+
+
+def _scan_parent_references(text: str, law_title: str, base: str, catalog: LawCatalog) -> list[ParentReference]:
+    names = [base, f"{base} 시행령"] if law_title.endswith("시행규칙") else [base]
+    parents = {t for t in map(catalog.match_title, names) if t is not None}
+    if not parents:
+        return []
+    out: list[ParentReference] = []
+    seen: set[tuple[str, ArticleNumber]] = set()
+    for ref in find_citations(text, catalog, default_law=law_title, bare_means_default=True):
+        if ref.article is None or ref.former or ref.law is None or ref.law not in parents:
+            continue
+        key = (ref.law, ref.article)
+        if key not in seen:
+            seen.add(key)
+            out.append(ParentReference(ref.law, ref.article, ref.raw))
+    return out
 
 
 def find_law_mentions(text: str, catalog: LawCatalog) -> list[str]:

@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from legal_rag.logs import quiet_third_party_logs
+
 # subcommand -> module providing `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
     "ingest": ("ingest.cli", "build an index from statute files / 법령 색인 만들기"),
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_third_party_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_import_error", None):

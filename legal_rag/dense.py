@@ -113,12 +113,12 @@ class DenseIndex:
         if kind == "auto":
             kind = "ivf" if n > IVF_THRESHOLD or centroids is not None else "flat"
         if kind == "flat":
-            index = faiss.IndexFlatIP(dim)
+            index = faiss.index_factory(dim, "Flat", faiss.METRIC_INNER_PRODUCT)
             if n:
                 index.add(x)
             return cls(index, kind)
         if kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.index_factory(dim, f"HNSW{HNSW_M},Flat", faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.hnsw.efSearch = HNSW_EF_SEARCH
             if n:
@@ -134,12 +134,10 @@ class DenseIndex:
         index: Any = faiss.index_gpu_to_cpu(self.index) if self.device == "cuda" else self.index
         if self.kind == "ivf":
             return _ivf_contents(index)[0]
-        if self.kind == "hnsw":
-            index = faiss.downcast_index(index.storage)
         n = self.ntotal
         if n == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return faiss.rev_swig_ptr(index.get_xb(), n * self.dim).reshape(n, self.dim).copy()
+        return np.asarray(index.reconstruct_n(0, n), dtype=np.float32).reshape(n, self.dim)
 
     def ivf_contents(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(vectors in row order, centroids, list number per row) of an IVF index, read from its inverted lists
@@ -227,14 +225,16 @@ def _build_ivf(
     x: np.ndarray, centroids: np.ndarray | None, assignments: np.ndarray | None, seed: int
 ) -> object:
     faiss = _faiss()
+    from faiss.contrib.ivf_tools import add_preassigned
+
     n, dim = x.shape
-    quantizer = faiss.IndexFlatIP(dim)
     if centroids is not None:
         centroids = _as_matrix(centroids, dim)
         nlist = centroids.shape[0]
     else:
         nlist = min(ivf_lists(n), max(1, n))
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+    quantizer = faiss.downcast_index(index.quantizer)
     if centroids is not None:
         quantizer.add(centroids)
         index.is_trained = True
@@ -260,26 +260,25 @@ def _build_ivf(
     if len(todo):
         _, nearest = quantizer.search(np.ascontiguousarray(x[todo]), 1)
         assign[todo] = nearest.ravel()
+    # Kept in a name of our own: add_preassigned rebinds its `ids` argument to a raw pointer, so an array made in
+    # the call would be freed before FAISS reads it.
     ids = np.arange(n, dtype=np.int64)
-    index.add_core(n, faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(assign))
+    add_preassigned(index, x, assign, ids=ids)
     return index
 
 
 def _ivf_contents(index: object) -> tuple[np.ndarray, np.ndarray]:
     """(vectors in row order, list number per row) read straight from an IVF-Flat index's inverted lists."""
     faiss = _faiss()
+    from faiss.contrib.inspect_tools import get_invlist, get_invlist_sizes
+
     ivf = faiss.extract_index_ivf(index)
     n, dim = int(ivf.ntotal), int(ivf.d)
     vectors = np.zeros((n, dim), dtype=np.float32)
     lists = np.full(n, -1, dtype=np.int64)
-    invlists = ivf.invlists
-    for list_no in range(ivf.nlist):
-        size = invlists.list_size(list_no)
-        if not size:
-            continue
-        ids = faiss.rev_swig_ptr(invlists.get_ids(list_no), size).copy()
-        codes = faiss.rev_swig_ptr(invlists.get_codes(list_no), size * invlists.code_size)
-        vectors[ids] = codes.view(np.float32).reshape(size, dim)
+    for list_no in np.flatnonzero(get_invlist_sizes(ivf.invlists)).tolist():
+        ids, codes = get_invlist(ivf.invlists, list_no)  # codes: (size, code_size) bytes of float32 vectors
+        vectors[ids] = codes.view(np.float32).reshape(len(ids), dim)
         lists[ids] = list_no
     if (lists < 0).any():
         raise ValueError("IVF index rows are not 0..n-1 / IVF 색인의 행 번호가 연속적이지 않습니다")

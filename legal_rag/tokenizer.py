@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from legal_rag.articles import ARTICLE_NUMBER_RE
+from legal_rag.articles import ARTICLE_NUMBER_RE, NOTE_RE
 
 TOKENIZER_ID = "kiwi-morph-cmp-v4"
 
@@ -29,7 +29,6 @@ _DROP_FORMS_NNB = {"것", "수", "바", "등", "때", "중", "데", "이", "항"
 _COMPOUND_TAGS = {"NNG", "NNP", "XSN", "XR", "NR"}
 _HANGUL_RE = re.compile(r"[가-힣]+")
 _DOTS_RE = re.compile(r"[·ㆍ・‧•∙]")
-_NOTE_RE = re.compile(r"<(?:개정|신설|전문개정|제목개정|본조신설|종전)[^<>]*>")
 
 _kiwi_lock = threading.Lock()
 _kiwi_instance = None
@@ -40,7 +39,7 @@ def normalize_text(text: str) -> str:
 
     NFKC is not applied to the whole text because it turns U+318D (the dot legalize-kr uses) into a jamo.
     """
-    text = _NOTE_RE.sub(" ", text)
+    text = NOTE_RE.sub(" ", text)
     text = _DOTS_RE.sub(" ", text)
     out = []
     for ch in text:

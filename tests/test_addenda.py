@@ -178,7 +178,7 @@ def test_web_card_shows_the_article_date(dated_index: Path) -> None:
                                       CSRF_FIELD: token})
         assert r.status_code == 200
         text = html.unescape(r.text)
-        card = re.search(r'<article class="article" data-doc-id="[^"]*:제100조의5">(.*?)</article>', text, re.S)
+        card = re.search(r'<article class="article[^"]*" data-doc-id="[^"]*:제100조의5">(.*?)</article>', text, re.S)
         assert card is not None
         assert "시행 예정 2027-01-01" in card.group(1)
         assert "이 조문 2027-01-01" in card.group(1) and "제100조의5: 2027-01-01 시행" in card.group(1)

@@ -238,6 +238,7 @@ def test_laws_list(client) -> None:
     assert labor.effective == OLD_LABOR_EFFECTIVE and not labor.pending
     nhis = next(x for x in resp.laws if x.law == "국민건강보험법")
     assert nhis.pending and nhis.effective == "2026-12-24"
+    assert nhis.status == "시행 예정" and labor.status == "시행"  # `pending` and `status` agree
     assert client.get("/api/laws", params={"as_of": "2026-02-30"}).status_code == 422
 
 
@@ -384,7 +385,7 @@ def test_cli_search_and_ask(service_index: ServiceIndex, tmp_path: Path) -> None
     assert data["schema_version"] == SCHEMA_VERSION and data["generator"] == "extractive"
     assert any(c["status"] == "verified" and c["article"] == "제54조" for c in data["citations"])
     code, out, err = _cli("ask", "--index", str(service_index.index), "--as-of", AS_OF, "「민법」 제54조")
-    assert code == 0 and "[발췌 답변]" in out and "검증됨" in out and "「민법」 제54조" in out
+    assert code == 0 and "[발췌 답변]" in out and "근거 조문" in out and "「민법」 제54조" in out
 
 
 def test_cli_exit_3_on_missing_or_tampered_index(service_index: ServiceIndex, tmp_path: Path) -> None:

@@ -43,3 +43,15 @@ def test_tax_name_counts_as_a_mention_of_its_law(engine) -> None:  # type: ignor
     hits = engine.search("사업자가 폐업한 경우 부가가치세 신고는 언제까지 해야 하나요?", top_k=5, as_of=date(2026, 11, 25)).hits
     assert hits[0].law == "부가가치세법"
     assert ("부가가치세법", "제49조") in [(h.law, h.article) for h in hits]  # 확정신고와 납부
+
+
+def test_laws_rows_say_pending_in_status_and_keep_the_raw_state(engine) -> None:  # type: ignore[no-untyped-def]
+    rows = {r["law"]: r for r in engine.laws(date(2026, 11, 25))}
+    nhis = rows["국민건강보험법"]  # its only version in the corpus takes effect 2026-12-24
+    assert nhis["pending"] is True and nhis["status"] == "시행 예정" and nhis["source_status"] == "시행"
+    assert "시행 예정 2026-12-24" in nhis["note"]
+    civil = rows["민법"]
+    assert civil["pending"] is False and civil["status"] == "시행" and civil["note"] == ""
+    assert not [r for r in rows.values() if r["pending"] and r["status"] == "시행"]
+    after = {r["law"]: r for r in engine.laws(date(2026, 12, 24))}["국민건강보험법"]
+    assert after["pending"] is False and after["status"] == "시행"

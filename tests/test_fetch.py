@@ -139,3 +139,35 @@ def test_clone_from_a_local_repository(corpus_dir: Path, tmp_path: Path) -> None
     assert (keep / ".git").is_dir()  # kept as asked
     # a clone into a folder that is not empty is refused before anything runs
     assert _run("--clone", "--url", url, "--dest", dest, "--list-file", listing, "--keep-clone", keep) == 1
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _make(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, capture_output=True, text=True,
+                          check=False)
+
+
+def test_make_run_without_a_corpus_says_what_to_do_before_installing(tmp_path: Path) -> None:
+    """A fresh clone with no ../shared: `make run` stops at the corpus check, before creating the venv."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "Makefile").write_bytes((REPO / "Makefile").read_bytes())
+    (clone / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    result = _make(clone, "run")
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "legal-rag fetch --clone" in out and "make run CORPUS=" in out
+    assert not (clone / ".venv").exists()  # nothing was installed first
+
+
+def test_make_and_fetch_agree_on_where_statutes_live(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "Makefile").write_bytes((REPO / "Makefile").read_bytes())
+    printed = _make(clone, "--eval", "print-corpus: ; @echo $(CORPUS)", "print-corpus")
+    assert printed.stdout.strip() == str(fetch.DEFAULT_DEST)  # no ../shared: the folder fetch writes
+    (tmp_path / "shared" / "corpus" / "legalize-kr").mkdir(parents=True)
+    printed = _make(clone, "--eval", "print-corpus: ; @echo $(CORPUS)", "print-corpus")
+    assert printed.stdout.strip() == "../shared/corpus/legalize-kr"  # the shared checkout wins when present

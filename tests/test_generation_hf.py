@@ -126,6 +126,8 @@ def test_loads_by_path_on_cpu_in_float32(make_model_dir: Callable[[int], Path]) 
     assert g.model.dtype == torch.float32 and g.model.device.type == "cpu"
     assert g.context_window == 2048  # from the model config
     assert _generator(make_model_dir(2048), context_window=1024).context_window == 1024
+    # Mistral configs say 32768; the prompt budget stays within OpenChat 3.5's trained 8192 window
+    assert _generator(make_model_dir(32768)).context_window == 8192
     assert g.name.startswith("hf:") and g.tokenizer.pad_token == "<pad>"
     eos = g.tokenizer.convert_tokens_to_ids("</s>")
     assert g.eos_token_ids == [eos]
@@ -227,3 +229,32 @@ def test_chain_with_hf(make_model_dir: Callable[[int], Path], hits: list[Hit]) -
     assert isinstance(final, AnswerResult) and final.answer == answer
     assert "".join(x for x in out[:-1] if isinstance(x, str)).strip() == answer
     assert final.prompt.text.endswith(" 답변:") and final.generator == g.name
+
+
+def test_request_stop_ends_generation_early(make_model_dir: Callable[[int], Path], hits: list[Hit]) -> None:
+    import threading
+
+    from app.generation.cancel import cancel_scope
+
+    g = _generator(make_model_dir(2048), temperature=0.0, max_new_tokens=40)
+    prompt = build_prompt(QUESTION, hits[:2], g.count_tokens, prompt_budget(g))
+    whole = g.generate(prompt)
+
+    def n_tokens(text: str) -> int:
+        return len(g.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    assert n_tokens(whole) > 5
+    stop = threading.Event()
+    stop.set()  # the request already timed out: one step at most
+    with cancel_scope(stop):
+        cut = g.generate(prompt)
+    shown = cut.rstrip("\ufffd")  # one new token may end inside a UTF-8 sequence
+    assert len(shown) <= 4 < len(whole) and whole.startswith(shown)
+    stop = threading.Event()
+    pieces = []
+    with cancel_scope(stop):
+        for piece in g.stream(prompt):
+            pieces.append(piece)
+            stop.set()  # the client left after the first piece
+    text = "".join(pieces).rstrip("\ufffd")
+    assert len(pieces) <= 3 and whole.startswith(text) and len(text) < len(whole) / 2

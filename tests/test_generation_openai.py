@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from app.generation.base import GenerationError, Generator, GeneratorConfig, prompt_budget
 from app.generation.chain import AnswerResult, answer_question, stream_answer
 from app.generation.factory import make_generator
-from app.generation.openai_backend import OpenAIGenerator, estimate_tokens, iter_sse
+from app.generation.openai_backend import OpenAIGenerator, estimate_tokens, retry_after_seconds
 from app.generation.prompt import build_prompt
 from app.schemas import Hit
 from ingest.markdown_source import parse_markdown_file
@@ -35,6 +37,7 @@ class FakeCompletions:
                        " 제삼자에게 대항하지 못합니다."]
         self.tail = ""  # text a server that ignores `stop` would add
         self.max_model_len: int | None = 4096
+        self.retry_after: str | None = None  # Retry-After sent with planned error statuses
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +47,8 @@ class FakeCompletions:
             def _json(self, status: int, body: Any) -> None:
                 data = json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
+                if status >= 400 and fake.retry_after is not None:
+                    self.send_header("Retry-After", fake.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -201,6 +206,8 @@ def test_window_and_token_count_from_server(server: FakeCompletions) -> None:
     server.max_model_len = None
     assert _gen(server).context_window == 8192
     assert _gen(server, context_window=1024).context_window == 1024
+    server.max_model_len = 32768  # a Mistral config's max_position_embeddings, as vLLM reports it
+    assert _gen(server).context_window == 8192  # the window the model was trained with, no more
 
 
 def test_chain_over_openai(server: FakeCompletions, hits: list[Hit]) -> None:
@@ -213,20 +220,52 @@ def test_chain_over_openai(server: FakeCompletions, hits: list[Hit]) -> None:
     assert out[-1].generator == f"openai:{MODEL}"
 
 
-def test_iter_sse_multiline_and_comments() -> None:
-    lines = [": ping", "data: {\"a\":", "data: 1}", "", "event: x", "data:[DONE]", ""]
-    assert list(iter_sse(iter(lines))) == ['{"a":\n1}', "[DONE]"]
+def test_retry_after_is_honoured(server: FakeCompletions, hits: list[Hit]) -> None:
+    g = _gen(server)
+    waits: list[float] = []
+    g.sleep = waits.append  # record the waits instead of sleeping
+    prompt = build_prompt("법인 등기의 효력은?", hits, g.count_tokens, prompt_budget(g))
+    server.plan, server.retry_after = [503, 429, "ok"], "3"
+    assert g.generate(prompt) == ANSWER
+    assert waits == [3.0, 3.0]  # the server's delay, not the 0.01 s backoff
+    # Without the header: the configured backoff (0.01 s), doubled per retry, plus at most 10% jitter.
+    server.plan, server.retry_after, waits[:] = [500, 502, "ok"], None, []
+    assert "".join(g.stream(prompt)) == ANSWER
+    assert len(waits) == 2 and 0.01 <= waits[0] <= 0.011 and 0.02 <= waits[1] <= 0.022
+    # A Retry-After longer than the request timeout is capped at it.
+    g.config = g.config.model_copy(update={"openai_timeout": 1.5})
+    server.plan, server.retry_after, waits[:] = [503, "ok"], "600", []
+    assert g.generate(prompt) == ANSWER and waits == [1.5]
 
 
-def test_config_from_env() -> None:
+def test_retry_after_header_forms() -> None:
+    now = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("120", now) == 120.0
+    assert retry_after_seconds("Wed, 25 Nov 2026 09:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("Wed, 25 Nov 2026 08:00:00 GMT", now) == 0.0  # in the past: retry now
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+
+
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.settings import GeneratorSettings, Settings
+
+    for var in [v for v in os.environ if v.startswith("LEGAL_RAG_")]:
+        monkeypatch.delenv(var)
+    assert GeneratorSettings().backend == "extractive"
     env = {"LEGAL_RAG_GENERATOR": "openai", "LEGAL_RAG_OPENAI_BASE_URL": "http://10.0.0.5:8000/v1/",
            "LEGAL_RAG_OPENAI_RETRIES": "5", "LEGAL_RAG_MAX_NEW_TOKENS": "256", "LEGAL_RAG_MODEL": "",
            "LEGAL_RAG_LOAD_IN_4BIT": "true"}
-    cfg = GeneratorConfig.from_env(env)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    cfg = GeneratorSettings()
+    assert isinstance(cfg, GeneratorConfig)
     assert cfg.backend == "openai" and cfg.openai_base_url == "http://10.0.0.5:8000/v1"
     assert cfg.openai_retries == 5 and cfg.max_new_tokens == 256 and cfg.load_in_4bit is True
     assert cfg.model == MODEL and cfg.served_model == MODEL  # empty variable = unset
     assert (cfg.temperature, cfg.repetition_penalty) == (0.5, 1.15)
-    assert GeneratorConfig.from_env({}).backend == "extractive"
+    # The service's overrides win over the environment.
+    assert Settings(generator="hf", generator_options={"max_new_tokens": 64}).generator_config().model_dump() == {
+        **cfg.model_dump(), "backend": "hf", "max_new_tokens": 64}
+    monkeypatch.setenv("LEGAL_RAG_GENERATOR", "gpt")
     with pytest.raises(ValueError):
-        GeneratorConfig.from_env({"LEGAL_RAG_GENERATOR": "gpt"})
+        GeneratorSettings()

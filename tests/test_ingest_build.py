@@ -49,7 +49,7 @@ def test_build_writes_checksummed_index(small_corpus: Path, tmp_path: Path) -> N
     manifest = verify_index(out)
     assert manifest.articles == summary.articles > 1200
     assert set(manifest.checksums) == {"articles.sqlite", "bm25_counts.npz", "bm25_vocab.json", "chunks.json",
-                                       "files.json"}
+                                       "files.json", "citation_edges.json", "citation_graph.json"}
     assert manifest.tokenizer == TOKENIZER_ID and manifest.embedder == {"id": "none"}
     store = ArticleStore(resolve_index(out) / STORE_FILE)
     titles = {s.title for s, _ in store.statutes()}
@@ -209,6 +209,9 @@ def test_update_after_changes_equals_a_full_build(small_corpus: Path, tmp_path: 
     assert full.mode == "full" and (full.statutes, full.articles, full.chunks) == (
         update.statutes, update.articles, update.chunks)
     assert _index_contents(out) == _index_contents(full_out)
+    # The citation graph: the update re-mined the changed files only and re-counted, to the full build's bytes.
+    for name in ("citation_edges.json", "citation_graph.json"):
+        assert (resolve_index(out) / name).read_bytes() == (resolve_index(full_out) / name).read_bytes(), name
     # The update kept the IVF centroids of the first build and only assigned the new vectors.
     updated = dense.DenseIndex.load(resolve_index(out), use_gpu=False)
     assert updated.kind == "ivf"
@@ -297,3 +300,30 @@ def test_cli_says_what_each_run_did_and_prunes_the_cache(small_corpus: Path, tmp
     assert "cache: removed 1 entries" in printed  # the old version of the amended law
     after = set((cache / "files").glob("*.json.gz"))
     assert len(after) == 3 and len(after & entries) == 2
+
+
+def test_cli_without_a_terminal_prints_a_line_per_stage(small_corpus: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Output to a file or CI log: no progress bars, but one line as each stage ends (not minutes of nothing)."""
+    from legal_rag.cli import main
+
+    out = tmp_path / "index" / "default"
+    assert main(["ingest", "--corpus", str(small_corpus), "--out", str(out), "--embedder", "none"]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("ingest: ")]
+    assert lines[0] == f"ingest: {small_corpus} -> {out} (one line per stage)"
+    stages = [ln.split()[1] for ln in lines[1:]]
+    assert stages[:3] == ["hash", "parse+tokenize", "store"] or stages[:2] == ["parse+tokenize", "store"]
+    assert stages[-1] == "publish" and all(" done in " in ln for ln in lines[1:])
+
+
+def test_faiss_loader_info_lines_are_kept_out_of_normal_output() -> None:
+    """faiss logs 'Could not load library with AVX512 support' at INFO while picking its generic build."""
+    code = ("import logging, sys; logging.basicConfig(level=logging.INFO); "
+            "from legal_rag.logs import quiet_third_party_logs; "
+            "quiet_third_party_logs() if sys.argv[1] == 'quiet' else None; import faiss")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    loud = subprocess.run([sys.executable, "-c", code, "loud"], capture_output=True, text=True, env=env, check=True)
+    quiet = subprocess.run([sys.executable, "-c", code, "quiet"], capture_output=True, text=True, env=env, check=True)
+    assert "Loading faiss" in loud.stderr  # the noise exists without the filter
+    assert "faiss" not in quiet.stderr and "AVX" not in quiet.stderr

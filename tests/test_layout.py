@@ -125,6 +125,15 @@ def test_no_import_cycles() -> None:
     assert cycles(graph) == []
 
 
+def test_library_never_imports_the_app() -> None:
+    """The dependency direction of docs/architecture.md: app/ uses legal_rag/, never the reverse; ingest/ and
+    corpus/ are library-side too."""
+    graph = import_graph(REPO, PACKAGES)
+    wrong = {(m, d) for m, deps in graph.items() if m.split(".")[0] in ("legal_rag", "ingest", "corpus")
+             for d in deps if d.split(".")[0] in ("app", "bench")}
+    assert not wrong, sorted(wrong)
+
+
 def test_service_layout() -> None:
     """Routes live in one router per area and the web form's rendering does not reach back into routes."""
     graph = import_graph(REPO, PACKAGES)

@@ -31,7 +31,8 @@ from legal_rag.store import ArticleStore, write_store
 from legal_rag.versions import select_versions
 
 AS_OF = date(2026, 11, 25)
-FILES = ["민법/법률.md", "약관의규제에관한법률/법률.md", "국민건강보험법/법률.md", "국민건강보험법/시행령.md"]
+FILES = ["민법/법률.md", "약관의규제에관한법률/법률.md", "국민건강보험법/법률.md", "국민건강보험법/시행령.md",
+         "소득세법/법률.md", "법인세법/법률.md"]
 
 
 # --- clean_answer ------------------------------------------------------------------------------------
@@ -188,12 +189,26 @@ def test_extractive_answer_citations_all_verified(store: ArticleStore, checker: 
     """The offline answer to the seed question cites exactly the four retrieved articles, all verified."""
     hits = [_hit(store, "국민건강보험법", "제44조", 1), _hit(store, "국민건강보험법 시행령", "제19조", 2),
             _hit(store, "약관의 규제에 관한 법률", "제5조", 3), _hit(store, "민법", "제54조", 4)]
+    hits = [h.model_copy(update={"source": "citation"}) for h in hits]
     q = ("「국민건강보험법」제44조, 「국민건강보험법 시행령」제19조,「약관의 규제에 관한 법률」제5조, "
          "「민법」제54조 참조 판단 해설 답변:")
     answer, cites = answer_question(q, hits, ExtractiveGenerator(), checker)
-    named = [(c.law, c.article) for c in cites if c.raw.startswith("「")]
-    assert named == [(h.law, h.article) for h in hits]
-    # Quoted statute wording cites too (시행령 제19조 ①: `법 제44조제1항`), resolved to a retrieved article.
+    assert [(c.law, c.article) for c in cites] == [(h.law, h.article) for h in hits]
     assert all(c.status == "verified" for c in cites), [(c.raw, c.status) for c in cites]
-    assert ("국민건강보험법", "제44조", "제1항") in [(c.law, c.article, c.detail) for c in cites]
+    # 시행령 제19조 ① quotes `법 제44조제1항`: quoted statute text is not a citation the answer makes.
+    assert "법 제44조제1항" in answer and ("국민건강보험법", "제44조", "제1항") not in [
+        (c.law, c.article, c.detail) for c in cites]
     assert "시행 예정 2026-12-24" in answer
+
+
+def test_articles_mentioned_in_quoted_text_are_not_checked(store: ArticleStore, checker: CitationChecker) -> None:
+    """소득세법 제34조 ② quotes `「법인세법」 제24조제2항제1호`; 「관세법」 is not in the corpus at all. Neither, inside
+    a quotation, is a citation of the answer (no 'not_in_context' card, no '확인 불가' with unrelated suggestions)."""
+    quoted = '"가. 「법인세법」 제24조제2항제1호에 따른 기부금과 「관세법」 제2조에 따른 물품의 가액"'
+    answer = f"「소득세법」 제34조에 따르면 {quoted} 이 포함됩니다."
+    hits = [_hit(store, "소득세법", "제34조", 1)]
+    cites = check_citations(answer, hits, checker)
+    assert [(c.law, c.article, c.status) for c in cites] == [("소득세법", "제34조", "verified")]
+    # outside quotation marks the same mentions are checked
+    bare = check_citations("「법인세법」 제24조와 「관세법」 제2조", hits, checker)
+    assert [(c.law, c.status) for c in bare] == [("법인세법", "not_in_context"), (None, "not_found")]

@@ -175,3 +175,31 @@ def test_paired_randomization_test_separates_real_and_null_differences() -> None
     mixed_b = [0.0, 1.0] * 20
     assert paired_randomization_test(mixed_a, mixed_b) > 0.5
     assert paired_randomization_test(a, a) == 1.0
+
+
+def test_dense_side_is_off_by_default_and_set_from_the_environment() -> None:
+    from legal_rag.search.retriever import RetrievalConfig, config_from_env
+
+    assert RetrievalConfig().dense_weight == 0.0 and config_from_env({}).dense_weight == 0.0
+    assert config_from_env({"LEGAL_RAG_DENSE_WEIGHT": "0.25"}).dense_weight == 0.25
+    for bad in ("abc", "-1", "1e9"):
+        with pytest.raises(ValueError, match="LEGAL_RAG_DENSE_WEIGHT"):
+            config_from_env({"LEGAL_RAG_DENSE_WEIGHT": bad})
+
+
+def test_dense_weight_zero_skips_the_query_encoder(service_index) -> None:  # type: ignore[no-untyped-def]
+    from legal_rag.search.bundle import IndexBundle
+    from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
+
+    bundle = IndexBundle(service_index.index)
+    try:
+        assert bundle.dense is not None  # the index has vectors; the default engine does not search them
+        calls: list[object] = []
+        real = bundle.embedder.encode
+        bundle.embedder.encode = lambda texts, *a, **k: calls.append(texts) or real(texts, *a, **k)
+        mask = HybridRetriever(bundle)._mask(AS_OF, ())
+        assert HybridRetriever(bundle).dense_scores("해고의 제한", mask) == {} and calls == []
+        on = HybridRetriever(bundle, RetrievalConfig(dense_weight=0.25)).dense_scores("해고의 제한", mask)
+        assert on and calls == [["해고의 제한"]]
+    finally:
+        bundle.close()

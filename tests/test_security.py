@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 pytest.register_assert_rewrite("index_fixture")
 
 from index_fixture import (  # noqa: E402
+    ADMIN_TOKEN,
     AS_OF,
     SCRIPT_LAW,
     SCRIPT_PAYLOAD,
@@ -212,10 +213,13 @@ def test_reload_swaps_atomically_while_serving(service_index: ServiceIndex, tmp_
         tmp.symlink_to(target)
         tmp.replace(link)
 
-    app = create_app(make_settings(link, warmup=False))  # no admin token: loopback clients only
+    app = create_app(make_settings(link, warmup=False, admin_token=ADMIN_TOKEN))
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with TestClient(app, client=("127.0.0.1", 50002)) as c:
         assert wait_ready(c)["index"]["build_id"] == service_index.build_id
-        assert TestClient(app, client=("203.0.113.9", 1)).post("/api/admin/reload").status_code == 403
+        # a reverse proxy on the same host makes every client loopback: loopback alone is not enough
+        assert c.post("/api/admin/reload").status_code == 401
+        assert TestClient(app, client=("203.0.113.9", 1)).post("/api/admin/reload").status_code == 401
         c.get("/api/search", params={"q": "해고 예고"})  # the search thread's tokenizer loads here
         stop = threading.Event()
         statuses: list[int] = []
@@ -241,13 +245,13 @@ def test_reload_swaps_atomically_while_serving(service_index: ServiceIndex, tmp_
         try:
             served(5, service_index.build_id)
             point(b)
-            r = c.post("/api/admin/reload")
+            r = c.post("/api/admin/reload", headers=admin)
             assert r.status_code == 200, r.text
             assert r.json() == {"schema_version": 1, "status": "reloaded", "build_id": "rebuilt-b",
                                 "previous_build_id": service_index.build_id, "reason": None}
             served(5, "rebuilt-b")
             point(bad)  # a broken rebuild is refused; the good one keeps answering
-            r = c.post("/api/admin/reload")
+            r = c.post("/api/admin/reload", headers=admin)
             assert r.status_code == 409 and r.json()["status"] == "failed"
             assert "checksum mismatch" in r.json()["reason"] and r.json()["build_id"] == "rebuilt-b"
             served(5, "rebuilt-b")
@@ -384,3 +388,12 @@ def test_graceful_shutdown_finishes_in_flight_requests(service_index: ServiceInd
     thread.join(60)
     assert result == {"status": 200, "generator": "slow-fake"}
     assert not thread.is_alive()
+
+
+def test_admin_routes_are_off_without_a_token_even_from_loopback(service_index: ServiceIndex) -> None:
+    app = create_app(make_settings(service_index.index, warmup=False))  # no LEGAL_RAG_ADMIN_TOKEN
+    with TestClient(app, client=("127.0.0.1", 50003)) as c:
+        wait_ready(c)
+        r = c.post("/api/admin/reload")
+        assert r.status_code == 403 and "LEGAL_RAG_ADMIN_TOKEN" in r.json()["message"]
+        assert "SIGHUP" in r.json()["message"]

@@ -30,7 +30,7 @@ def section(page: str, cls: str) -> str:
 def articles(fragment: str) -> list[dict[str, str]]:
     """Each rendered article: heading, badges text, full text, link."""
     out = []
-    for m in re.finditer(r'<article class="article"[^>]*>(.*?)</article>', fragment, re.S):
+    for m in re.finditer(r'<article class="article[^"]*"[^>]*>(.*?)</article>', fragment, re.S):
         block = m.group(1)
         h3 = re.search(r"<h3>(.*?)</h3>", block, re.S)
         text = re.search(r'<details>.*?<div class="article-text">(.*?)</div>', block, re.S)
@@ -88,7 +88,7 @@ def test_seed_question_through_the_form(client) -> None:
     for a in cited:
         key = next(k for k in SEED_ARTICLES if a["heading"].startswith(f"「{k[0]}」 {k[1]}("))
         assert SEED_TEXT[key] in a["text"], key
-        assert "검증됨" in a["badges"]
+        assert "근거 조문" in a["badges"]
         assert a["link"].startswith("https://www.law.go.kr/")
     nhis = next(a for a in cited if a["heading"].startswith("「국민건강보험법」 제44조"))
     assert "시행 예정 2026-12-24" in nhis["badges"]

@@ -8,6 +8,7 @@ the lease is held exactly as long as the worker thread that uses it.
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -44,10 +45,11 @@ class EngineLease:
 
     service: Service
 
-    async def run(self, fn: Callable[[Loaded], T], *, generation: bool = False) -> T:
+    async def run(self, fn: Callable[[Loaded], T], *, generation: bool = False,
+                  cancel: threading.Event | None = None) -> T:
         """fn(lease) on the search pool (or the bounded generation pool) under the request timeout;
-        503 not ready / overloaded, 504 timeout."""
-        return await self.service.run_blocking(fn, generation=generation)
+        503 not ready / overloaded, 504 timeout (`cancel` is then set, stopping a generation)."""
+        return await self.service.run_blocking(fn, generation=generation, cancel=cancel)
 
     def acquire(self) -> Loaded:
         """A lease the caller must `release` (streaming: held until the generation thread ends)."""
@@ -71,16 +73,15 @@ def get_engine(service: ServiceDep) -> EngineLease:
 EngineDep = Annotated[EngineLease, Depends(get_engine)]
 
 
-def require_admin(request: Request, settings: SettingsDep, authorization: str | None = Header(None)) -> None:
-    """With LEGAL_RAG_ADMIN_TOKEN set: that bearer token (401 otherwise); without: loopback clients only (403)."""
-    if settings.admin_token:
-        expected = f"Bearer {settings.admin_token}"
-        if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
-            raise ApiError(401, "unauthorized", "관리 토큰이 필요합니다 / admin token required",
-                           headers={"WWW-Authenticate": "Bearer"})
-        return
-    client = request.client.host if request.client else ""
-    if client not in {"127.0.0.1", "::1", "localhost"}:
+def require_admin(settings: SettingsDep, authorization: str | None = Header(None)) -> None:
+    """The LEGAL_RAG_ADMIN_TOKEN bearer token, from every client (401 otherwise); without a token configured
+    the admin routes are off (403). Loopback is not trusted: behind a reverse proxy on the same host every
+    client is loopback. Without a token, reload with SIGHUP."""
+    if not settings.admin_token:
         raise ApiError(403, "forbidden",
-                       "관리 요청은 이 컴퓨터에서만 받습니다 (LEGAL_RAG_ADMIN_TOKEN으로 허용) / admin routes are "
-                       "loopback-only unless LEGAL_RAG_ADMIN_TOKEN is set")
+                       "관리 API가 꺼져 있습니다: LEGAL_RAG_ADMIN_TOKEN을 설정하거나 SIGHUP으로 색인을 다시 "
+                       "불러오십시오 / admin routes are off: set LEGAL_RAG_ADMIN_TOKEN, or reload with SIGHUP")
+    expected = f"Bearer {settings.admin_token}"
+    if not authorization or not hmac.compare_digest(authorization.encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "관리 토큰이 필요합니다 / admin token required",
+                       headers={"WWW-Authenticate": "Bearer"})

@@ -5,16 +5,30 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.examples import (
+    ARTICLE_RESPONSE,
+    HEALTH_RESPONSE,
+    LAW_INFO,
+    LAW_INFO_IN_FORCE,
+    LAWS_RESPONSE,
+    READY_RESPONSE,
+    RELOAD_RESPONSE,
+    examples,
+)
 from app.schemas import SCHEMA_VERSION, Hit
 
 
 class HealthResponse(BaseModel):
+    model_config = ConfigDict(**examples(HEALTH_RESPONSE))  # type: ignore[typeddict-item]
+
     status: Literal["ok"] = "ok"
 
 
 class ReadyResponse(BaseModel):
+    model_config = ConfigDict(**examples(READY_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     status: Literal["ready", "loading", "failed"]
     reason: str | None = None
@@ -24,28 +38,39 @@ class ReadyResponse(BaseModel):
 
 
 class LawInfo(BaseModel):
+    model_config = ConfigDict(**examples(LAW_INFO, LAW_INFO_IN_FORCE))  # type: ignore[typeddict-item]
+
     law: str
     law_id: str
     kind: str
     effective: str | None
-    pending: bool
-    status: str
+    pending: bool = Field(description="the version that applies on as_of is not yet in force (시행 예정)")
+    status: str = Field(description="standing on as_of: 시행, 시행 예정 (agrees with `pending`), 폐지")
+    source_status: str = Field(default="", description="the file's raw 상태 (legalize-kr writes 시행 for a "
+                                                         "version not yet in force)")
+    note: str = Field(default="", description="the 시행 예정 note of a pending version, once per statute version")
     url: str
 
 
 class LawsResponse(BaseModel):
+    model_config = ConfigDict(**examples(LAWS_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     as_of: str
     laws: list[LawInfo]
 
 
 class ArticleResponse(BaseModel):
+    model_config = ConfigDict(**examples(ARTICLE_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     as_of: str
     article: Hit
 
 
 class ReloadResponse(BaseModel):
+    model_config = ConfigDict(**examples(RELOAD_RESPONSE))  # type: ignore[typeddict-item]
+
     schema_version: int = SCHEMA_VERSION
     status: Literal["reloaded", "failed"]
     build_id: str | None = Field(description="the build now serving")

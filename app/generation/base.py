@@ -8,8 +8,7 @@ Three backends answer the same protocol:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, field_validator
@@ -17,8 +16,10 @@ from pydantic import BaseModel, Field, field_validator
 from app.generation.prompt import Prompt
 
 DEFAULT_MODEL_ID = "SEOKDONG/openchat3.5_korean_v1.0_sft"
-# OpenChat 3.5 (the SFT model's base) was trained with an 8192-token window; used when the model's own
-# config cannot be read (the openai backend without /v1/models, or a config without the field).
+# OpenChat 3.5 (the SFT model's base, a Mistral 7B) was trained with an 8192-token window: used when the model's
+# own config cannot be read, and the most a window read from a config or server may be. Mistral configs say
+# max_position_embeddings 32768 and vLLM reports that as max_model_len; text past 8192 tokens is outside what
+# the model was trained on (docs/prompt.md, "Fitting the window"). An explicit LEGAL_RAG_CONTEXT_WINDOW wins.
 DEFAULT_CONTEXT_WINDOW = 8192
 
 Backend = Literal["extractive", "hf", "openai"]
@@ -29,7 +30,7 @@ class GenerationError(RuntimeError):
 
 
 class GeneratorConfig(BaseModel):
-    """How to answer. `from_env()` reads LEGAL_RAG_* variables (see docs/prompt.md)."""
+    """How to answer. app.settings.GeneratorSettings reads it from LEGAL_RAG_* variables (see docs/prompt.md)."""
 
     backend: Backend = "extractive"
     model: str = Field(DEFAULT_MODEL_ID, description="hub id or local directory of the model")
@@ -66,24 +67,6 @@ class GeneratorConfig(BaseModel):
     def served_model(self) -> str:
         return self.openai_model or self.model
 
-    @classmethod
-    def env_names(cls) -> dict[str, str]:
-        names = {name: f"LEGAL_RAG_{name.upper()}" for name in cls.model_fields}
-        names["backend"] = "LEGAL_RAG_GENERATOR"
-        return names
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> GeneratorConfig:
-        """Build from LEGAL_RAG_GENERATOR, LEGAL_RAG_MODEL, LEGAL_RAG_OPENAI_BASE_URL, … (empty = unset)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name, var in cls.env_names().items():
-            raw = env.get(var)
-            if raw is not None and raw.strip() != "":
-                values[name] = raw.strip()
-        values.update(overrides)
-        return cls.model_validate(values)
-
 
 @runtime_checkable
 class Generator(Protocol):
@@ -110,4 +93,3 @@ class Generator(Protocol):
 def prompt_budget(generator: Generator) -> int:
     """Tokens left for the prompt once the answer's room is reserved."""
     return max(generator.context_window - generator.max_new_tokens, 0)
-

@@ -117,11 +117,6 @@ class AnswerChain:
         return clean_answer(raw, self.prompt.text if self.prompt else "")
 
 
-def build_chain(hits: Sequence[Hit], generator: Generator) -> Runnable[str, str]:
-    """question -> cleaned answer text, for these hits and this generator."""
-    return AnswerChain(hits, generator).chain
-
-
 def _citations(answer: str, prompt: Prompt, checker: Checker | None) -> list[Citation]:
     return check_citations(answer, prompt.hits, checker) if checker is not None else []
 

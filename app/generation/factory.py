@@ -10,9 +10,8 @@ from __future__ import annotations
 from app.generation.base import Generator, GeneratorConfig
 
 
-def make_generator(config: GeneratorConfig | None = None) -> Generator:
+def make_generator(config: GeneratorConfig) -> Generator:
     """The configured backend. Model backends import torch/httpx lazily so `extractive` starts fast."""
-    config = config or GeneratorConfig.from_env()
     if config.backend == "extractive":
         from app.generation.extractive import ExtractiveGenerator
 

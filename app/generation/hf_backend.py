@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.generation.base import DEFAULT_CONTEXT_WINDOW, GenerationError, GeneratorConfig
+from app.generation.cancel import AnyEvent, current_cancel
 from app.generation.postprocess import EOS_TEXTS, STOP_TEXTS, cut_at_stop, filter_stream
 from app.generation.prompt import Prompt
 
@@ -62,7 +63,7 @@ def _dtype_kwarg() -> str:
 class _StopCriteria:
     """Stop when a stop text appears in the newly generated text, or when the consumer went away."""
 
-    def __init__(self, tokenizer: Any, prompt_len: int, cancel: threading.Event) -> None:
+    def __init__(self, tokenizer: Any, prompt_len: int, cancel: threading.Event | AnyEvent) -> None:
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
         self.cancel = cancel
@@ -141,7 +142,9 @@ class HFGenerator:
         own = getattr(self.model.config, "max_position_embeddings", None)
         if self.config.context_window and own:
             return min(self.config.context_window, int(own))
-        return int(self.config.context_window or own or DEFAULT_CONTEXT_WINDOW)
+        if self.config.context_window:
+            return int(self.config.context_window)
+        return min(int(own or DEFAULT_CONTEXT_WINDOW), DEFAULT_CONTEXT_WINDOW)  # the trained window at most
 
     @property
     def eos_token_ids(self) -> list[int]:
@@ -168,7 +171,7 @@ class HFGenerator:
         enc.pop("token_type_ids", None)  # Mistral's forward() does not take them
         return enc.to(self.model.device)
 
-    def _gen_kwargs(self, prompt_len: int, cancel: threading.Event) -> dict[str, Any]:
+    def _gen_kwargs(self, prompt_len: int, cancel: threading.Event | AnyEvent) -> dict[str, Any]:
         from transformers import StoppingCriteriaList
 
         cfg = self.config
@@ -200,7 +203,8 @@ class HFGenerator:
         n = inputs["input_ids"].shape[1]
         with self._lock, torch.inference_mode():
             self._seed()
-            out = self.model.generate(**inputs, **self._gen_kwargs(n, threading.Event()))
+            # the request's stop signal (timeout, client gone) ends generation at the next token
+            out = self.model.generate(**inputs, **self._gen_kwargs(n, AnyEvent(threading.Event(), current_cancel())))
         text = self.tokenizer.decode(out[0, n:], skip_special_tokens=True)
         return cut_at_stop(text)
 
@@ -215,13 +219,14 @@ class HFGenerator:
         n = inputs["input_ids"].shape[1]
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancel = threading.Event()
+        stop = AnyEvent(cancel, current_cancel())  # read here: `work` runs in a thread of its own
         error: list[BaseException] = []
 
         def work() -> None:
             try:
                 with self._lock, torch.inference_mode():
                     self._seed()
-                    self.model.generate(**inputs, **self._gen_kwargs(n, cancel), streamer=streamer)
+                    self.model.generate(**inputs, **self._gen_kwargs(n, stop), streamer=streamer)
             except BaseException as exc:  # surfaced in the consumer's thread below
                 error.append(exc)
                 streamer.end()  # unblock the consumer, which would otherwise wait forever

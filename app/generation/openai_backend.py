@@ -2,7 +2,8 @@
 
 The model has no chat template of its own format (text then ` 답변:`), so the plain completions API is
 used, not chat. Several replicas may sit behind one URL; a failed request (5xx, 429, connection error,
-timeout) is retried with exponential backoff, a stream only before its first piece arrived.
+timeout) is retried (tenacity) after the server's Retry-After when it sends one, else with exponential backoff;
+a stream only before its first piece arrived. Streams are read with httpx-sse.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from app.generation.base import DEFAULT_CONTEXT_WINDOW, GenerationError, GeneratorConfig
+from app.generation.cancel import current_cancel
 from app.generation.postprocess import STOP_TEXTS, cut_at_stop, filter_stream
 from app.generation.prompt import Prompt
 
@@ -26,7 +32,25 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
 class _Retryable(Exception):
-    pass
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After), if it said
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or bad."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def estimate_tokens(text: str) -> int:
@@ -56,6 +80,7 @@ class OpenAIGenerator:
         self._context_window: int | None = None
         self._tokenizer: Any = None
         self._tokenize_endpoint = True  # vLLM's /tokenize; turned off after the first failure
+        self.sleep: Callable[[float], None] = time.sleep  # between retries (tests record the waits instead)
 
     def close(self) -> None:
         self.client.close()
@@ -64,7 +89,8 @@ class OpenAIGenerator:
 
     @property
     def context_window(self) -> int:
-        """config.context_window, else the server's `max_model_len` (vLLM /v1/models), else 8192."""
+        """config.context_window, else the server's `max_model_len` (vLLM /v1/models) up to the trained 8192,
+        else 8192."""
         if self.config.context_window:
             return self.config.context_window
         if self._context_window is None:
@@ -74,7 +100,7 @@ class OpenAIGenerator:
                 r.raise_for_status()
                 for m in r.json().get("data", []):
                     if m.get("id") == self.config.served_model and m.get("max_model_len"):
-                        self._context_window = int(m["max_model_len"])
+                        self._context_window = min(int(m["max_model_len"]), DEFAULT_CONTEXT_WINDOW)
                         break
             except (httpx.HTTPError, ValueError, TypeError, AttributeError) as exc:
                 log.info("no max_model_len from %s/models (%s); using %d", self.config.openai_base_url, exc,
@@ -126,33 +152,44 @@ class OpenAIGenerator:
             body["repetition_penalty"] = cfg.repetition_penalty
         return body
 
-    def _sleep(self, attempt: int) -> None:
-        delay = self.config.openai_backoff * (2**attempt)
-        time.sleep(delay * (1 + 0.1 * random.random()))  # jitter: replicas are not hit in lockstep
+    def _wait(self, state: RetryCallState) -> float:
+        """Seconds before the next attempt: the server's Retry-After (at most the request timeout), else the
+        configured backoff doubled per attempt, with 10% jitter so replicas are not hit in lockstep."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return min(exc.retry_after, self.config.openai_timeout)
+        delay = self.config.openai_backoff * (2 ** (state.attempt_number - 1))
+        return delay * (1 + 0.1 * random.random())
 
-    def _with_retries(self, call: Any) -> Any:
+    @staticmethod
+    def _log_failure(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning("completions request failed (attempt %d): %s", state.attempt_number, exc)
+
+    def _with_retries(self, call: Callable[[str], Any]) -> Any:
         url = f"{self.config.openai_base_url}/completions"
-        last: Exception | None = None
-        for attempt in range(self.config.openai_retries + 1):
-            if attempt:
-                self._sleep(attempt - 1)
-            try:
-                return call(url)
-            except _Retryable as exc:
-                last = exc
-            except httpx.TransportError as exc:  # connection refused/reset, timeouts
-                last = exc
-            log.warning("completions request failed (attempt %d): %s", attempt + 1, last)
-        raise GenerationError(
-            f"completions server failed after {self.config.openai_retries + 1} attempts: {last} / "
-            f"생성 서버 요청이 실패했습니다"
-        ) from last
+        attempts = self.config.openai_retries + 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            # 5xx/429 and transport failures (connection refused/reset, timeouts); a 4xx is the request's fault
+            retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
+            sleep=lambda seconds: self.sleep(seconds),
+            after=self._log_failure,
+            reraise=True,
+        )
+        try:
+            return retrying(call, url)
+        except (_Retryable, httpx.TransportError) as exc:
+            raise GenerationError(
+                f"completions server failed after {attempts} attempts: {exc} / 생성 서버 요청이 실패했습니다"
+            ) from exc
 
     @staticmethod
     def _check(r: httpx.Response) -> None:
         if r.status_code in _RETRY_STATUS:
             r.read()
-            raise _Retryable(f"HTTP {r.status_code}: {r.text[:200]}")
+            raise _Retryable(f"HTTP {r.status_code}: {r.text[:200]}", retry_after_seconds(r.headers.get("Retry-After")))
         if r.status_code >= 400:
             r.read()
             raise GenerationError(f"completions server said HTTP {r.status_code}: {r.text[:500]} / "
@@ -166,6 +203,10 @@ class OpenAIGenerator:
             raise GenerationError(f"unexpected completions response / 응답 형식 오류: {str(data)[:200]}") from exc
 
     def generate(self, prompt: Prompt) -> str:
+        if current_cancel() is not None:
+            # A request that can be stopped reads the answer as a stream: closing it aborts the server's
+            # generation when the request times out or its client leaves (a plain POST cannot be stopped).
+            return cut_at_stop("".join(self._raw_stream(prompt)))
         payload = self._payload(prompt, stream=False)
 
         def call(url: str) -> str:
@@ -199,10 +240,12 @@ class OpenAIGenerator:
             return cm, r
 
         cm, response = self._with_retries(open_stream)
+        stop = current_cancel()
         try:
-            for data in iter_sse(response.iter_lines()):
-                if data == "[DONE]":
-                    break
+            for sse in EventSource(response).iter_sse():
+                data = sse.data
+                if data == "[DONE]" or (stop is not None and stop.is_set()):
+                    break  # leaving closes the connection: vLLM aborts the generation
                 try:
                     event = json.loads(data)
                 except ValueError as exc:
@@ -219,21 +262,3 @@ class OpenAIGenerator:
         finally:
             cm.__exit__(None, None, None)
 
-
-def iter_sse(lines: Iterator[str]) -> Iterator[str]:
-    """The `data:` payloads of a server-sent-event stream (multi-line data joined with newlines)."""
-    buf: list[str] = []
-    for line in lines:
-        line = line.rstrip("\r")
-        if not line:
-            if buf:
-                yield "\n".join(buf)
-                buf = []
-            continue
-        if line.startswith(":"):  # comment / keep-alive
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            buf.append(value[1:] if value.startswith(" ") else value)
-    if buf:
-        yield "\n".join(buf)

@@ -4,7 +4,9 @@ Citation statuses in an answer (app.schemas.Citation.status):
 - `verified`: the article exists and was among the retrieved context the model was given;
 - `not_in_context`: the article exists in the corpus but was not retrieved (the model cited it from memory);
 - `not_found`: no such law or article in the corpus.
-A citation without a law name (`제49조제1항에 따른`, usually quoted from the article itself) is not checked.
+A citation without a law name (`제49조제1항에 따른`, usually quoted from the article itself) is not checked,
+nor one inside quoted statute text (`"… 「법인세법」 제24조제2항제1호에 따른 기부금"`): an article that a quoted
+article mentions is not a source the answer cites (the page links it inline instead).
 
 Case numbers (`대법원 2010. 12. 23. 선고 2008다75119 판결`) in the answer and in the question are checked beside
 them (`check_case_citations`, statuses in legal_rag.precedents.verify): `verified`, `wrong_court_or_date`,
@@ -272,14 +274,25 @@ def citations_from_resolved(resolved: Iterable[ResolvedLike], context_hits: Sequ
     return out
 
 
+# Quoted statute text: a quotation of 20+ characters ("…" or “…”, one line). Short quotes stay checked: a
+# model may write `"근로기준법" 제23조`.
+_QUOTATION_RE = re.compile(r'"[^"\n]{20,}"|“[^”\n]{20,}”')
+
+
+def mask_quotations(text: str) -> str:
+    """`text` with the inside of every long quotation blanked (same length, so offsets stay valid)."""
+    return _QUOTATION_RE.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], text)
+
+
 def check_citations(
     answer: str,
     context_hits: Sequence[Hit],
     checker: CitationResolver | Callable[[str], Sequence[ResolvedLike]],
 ) -> list[Citation]:
-    """Every 「법령명」 제N조 in `answer`, checked against the corpus and against the context hits."""
+    """Every 「법령명」 제N조 in `answer` outside quoted statute text, checked against the corpus and against the
+    context hits."""
     resolve = checker.resolve if isinstance(checker, CitationResolver) else checker
-    return citations_from_resolved(resolve(answer), context_hits)
+    return citations_from_resolved(resolve(mask_quotations(answer)), context_hits)
 
 
 def check_case_citations(answer: str, question: str, precedents: Any, context: Iterable[str] | None) -> list[Any]:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from app.schemas import Hit
+from legal_rag.articles import NOTE_RE
+from legal_rag.statute_markup import display_text
 
 ANSWER_MARKER = " 답변:"
 QUESTION_LABEL = "질문:"
@@ -31,7 +33,7 @@ NO_CONTEXT_INSTRUCTION = (
 
 # Amendment notes (<개정 2016.3.22>) cost many tokens on a Mistral tokenizer and tell the model nothing
 # about the rule itself; the version's 시행일자 is stated separately when it matters (pending versions).
-_NOTE_RE = re.compile(r"\s*<(?:개정|신설|전문개정|제목개정|본조신설|종전|이동)[^<>]*>")
+_NOTE_RE = re.compile(r"\s*" + NOTE_RE.pattern)  # with the space before it
 # Cut points inside an article: end of a line (항/호/목) and end of a sentence (Korean statutes end
 # sentences with `다.`; `1.`/`가.` item markers are not sentence ends).
 _SENTENCE_END_RE = re.compile(r"(?:다|함|음|것|임|됨)\.(?=\s|$)|[.?!](?=\n|$)")
@@ -75,14 +77,47 @@ def strip_answer_marker(question: str) -> str:
 
 
 def clean_article_text(text: str) -> str:
+    """Article text for a prompt or a quotation: no amendment notes, images as `[수식 이미지]` (no file number)."""
+    text = display_text(text)
     return "\n".join(line for line in (_NOTE_RE.sub("", ln).rstrip() for ln in text.splitlines()) if line.strip())
 
 
-def article_block(index: int, hit: Hit, text: str | None = None) -> str:
-    """`[1] 「민법」 제54조(제목)` + pending/deleted note + body."""
+# The version-level part of a Hit's note (legal_rag.versions.VersionChoice.note); the rest, joined by " / ",
+# is the article's own (its 시행일 from the 부칙).
+_VERSION_NOTE_RE = re.compile(r"^(?:시행 예정 \d{4}-\d{2}-\d{2}|폐지된 법령입니다)[^/]*: 기준일 현재")
+
+
+def split_note(note: str) -> tuple[str, str]:
+    """(the statute version's note, the article's own note) of a Hit's `note`."""
+    parts = [p.strip() for p in note.split(" / ") if p.strip()]
+    version = [p for p in parts if _VERSION_NOTE_RE.match(p)]
+    return " / ".join(version), " / ".join(p for p in parts if p not in version)
+
+
+def pending_note(hit: Hit) -> str:
+    """`「근로기준법」 시행 예정 2027-01-01: …`: what a pending version's articles have in common."""
+    version, _ = split_note(hit.note)
+    return f"「{hit.law}」 " + (version or f"시행 예정 {hit.effective or ''}".rstrip())
+
+
+def pending_notes(hits: Sequence[Hit]) -> list[str]:
+    """One note per pending statute version among `hits` (by 법령ID and 시행일자), in rank order."""
+    seen: dict[tuple[str, str | None], str] = {}
+    for h in sorted(hits, key=lambda h: h.rank):
+        if h.pending:
+            seen.setdefault((h.law_id, h.effective), pending_note(h))
+    return list(seen.values())
+
+
+def article_block(index: int, hit: Hit, text: str | None = None, note: bool = True) -> str:
+    """`[1] 「민법」 제54조(제목)` + pending note (when `note`: the first article of its version) + deleted
+    note + body."""
     lines = [f"[{index}] {hit.header}"]
-    if hit.pending:
-        lines.append(f"※ {hit.note}" if hit.note else f"※ 시행 예정 {hit.effective or ''}".rstrip())
+    version, own = split_note(hit.note)
+    if hit.pending and note:
+        lines.append(f"※ {version}" if version else f"※ 시행 예정 {hit.effective or ''}".rstrip())
+    if own:
+        lines.append(f"※ {own}")  # the article's own 시행일 (부칙): said on every article it concerns
     if hit.deleted:
         lines.append("※ 삭제된 조문")
     body = clean_article_text(hit.text) if text is None else text
@@ -92,9 +127,12 @@ def article_block(index: int, hit: Hit, text: str | None = None) -> str:
 
 
 def render_prompt(question: str, blocks: Sequence[str]) -> str:
+    """`blocks` in rank order ([1] strongest) are written weakest first, so that the strongest article stands
+    nearest the question and ` 답변:`: a 7B model attends most to what it read last, and reads the rest less
+    well the farther back it is."""
     q = strip_answer_marker(question)
     if blocks:
-        head = CONTEXT_INTRO + "\n\n" + "\n\n".join(blocks) + "\n\n" + INSTRUCTION
+        head = CONTEXT_INTRO + "\n\n" + "\n\n".join(reversed(blocks)) + "\n\n" + INSTRUCTION
     else:
         head = NO_CONTEXT_INSTRUCTION
     return f"{head}\n\n{QUESTION_LABEL} {q}{ANSWER_MARKER}"
@@ -139,7 +177,11 @@ def build_prompt(
     """
     q = strip_answer_marker(question)
     ranked = sorted(hits, key=lambda h: h.rank)
-    blocks = [article_block(i + 1, h) for i, h in enumerate(ranked)]
+    first_of_version: dict[tuple[str, str | None], int] = {}
+    for i, h in enumerate(ranked):
+        first_of_version.setdefault((h.law_id, h.effective), i)
+    blocks = [article_block(i + 1, h, note=first_of_version[(h.law_id, h.effective)] == i)
+              for i, h in enumerate(ranked)]
 
     def count(bs: Sequence[str]) -> int:
         return token_counter(render_prompt(q, bs))

@@ -8,11 +8,16 @@
   if (!form || !window.fetch || !window.TextDecoder || !window.ReadableStream) {
     return;
   }
+  /* The same labels as app/web.py: "exists in the corpus" (존재 확인) is not "supports the answer" (근거 조문). */
   var STATUS = {
-    verified: ["검증됨", "검색된 근거 조문과 일치"],
-    not_in_context: ["검색 밖 인용", "코퍼스에 있으나 검색된 근거가 아님"],
+    verified: ["근거 조문", "답변의 근거로 검색되어 제시된 조문"],
+    not_in_context: ["존재 확인", "코퍼스에 있는 조문이지만 이 답변의 근거로 검색된 조문은 아님"],
     not_found: ["확인 불가", "코퍼스에 없는 법령 또는 조문"],
     resolved: ["질문 인용", "질문에 인용된 조문"]
+  };
+  var ROLE = {
+    governing: ["근거 조문", "질문에 답하는 조문: 답하는 문장을 표시했습니다"],
+    related: ["관련 조문", "함께 볼 조문: 포함한 이유를 적었습니다"]
   };
 
   function el(tag, cls, text) {
@@ -26,25 +31,90 @@
     return typeof url === "string" && /^https:\/\/(www\.)?law\.go\.kr\//.test(url) ? url : null;
   }
 
-  function articleNode(hit, citation) {
-    var art = el("article", "article");
+  function linkNode(link) {
+    var url = safeUrl(link.url);
+    if (!url) { return document.createTextNode(link.label); }
+    var a = el("a", "statute-link link-" + link.kind, link.label);
+    a.href = url;
+    a.rel = "noopener noreferrer";
+    a.target = "_blank";
+    return a;
+  }
+
+  /* Text with the server's links (image placeholders, 「법」 제N조, 별표 references) as anchors and the
+   * answering sentences (marks: {start, end}) in <mark>. Offsets count code points (Python); statute text is
+   * BMP-only, where they equal UTF-16 offsets. */
+  function linkedText(box, text, links, marks) {
+    var cuts = [];
+    (links || []).forEach(function (l) { cuts.push({ start: l.start, end: l.end, link: l }); });
+    (marks || []).forEach(function (m) {
+      if (m.start !== null && m.end !== null && m.start !== undefined) { cuts.push({ start: m.start, end: m.end, mark: true }); }
+    });
+    cuts.sort(function (a, b) { return a.start - b.start || (a.mark ? -1 : 1); });
+    var pos = 0;
+    var target = box;
+    var markEnd = -1;
+    cuts.forEach(function (c) {
+      if (c.mark) {
+        if (c.start < pos) { return; }
+        target.appendChild(document.createTextNode(text.slice(pos, c.start)));
+        target = el("mark", "answering");
+        box.appendChild(target);
+        pos = c.start;
+        markEnd = c.end;
+        return;
+      }
+      if (c.start < pos) { return; }
+      if (markEnd >= 0 && c.start >= markEnd) {
+        target.appendChild(document.createTextNode(text.slice(pos, markEnd)));
+        pos = markEnd;
+        target = box;
+        markEnd = -1;
+      }
+      target.appendChild(document.createTextNode(text.slice(pos, c.start)));
+      target.appendChild(linkNode(c.link));
+      pos = c.end;
+    });
+    if (markEnd >= 0) {
+      target.appendChild(document.createTextNode(text.slice(pos, Math.max(pos, markEnd))));
+      pos = Math.max(pos, markEnd);
+      target = box;
+    }
+    box.appendChild(document.createTextNode(text.slice(pos)));
+    return box;
+  }
+
+  function articleNode(hit, citation, basis) {
+    var art = el("article", "article" + (basis ? " role-" + basis.role : ""));
     art.setAttribute("data-doc-id", hit.doc_id);
     art.appendChild(el("h3", null, "「" + hit.law + "」 " + hit.article + (hit.title ? "(" + hit.title + ")" : "")));
     var badges = el("p", "badges");
-    if (citation) {
+    var b;
+    if (basis) {
+      var role = ROLE[basis.role] || [basis.role, ""];
+      b = el("span", "badge role-" + basis.role, role[0]);
+      b.title = role[1];
+      badges.appendChild(b);
+    } else if (citation) {
       var label = STATUS[citation.status] || [citation.status, ""];
-      var b = el("span", "badge status-" + citation.status, label[0]);
+      b = el("span", "badge status-" + citation.status, label[0]);
       b.title = label[1];
       badges.appendChild(b);
     }
-    if (hit.pending) { badges.appendChild(el("span", "badge badge-pending", "시행 예정 " + (hit.effective || ""))); }
+    if (hit.pending) { badges.appendChild(el("span", "badge badge-pending", "시행 예정 " + (hit.article_effective || hit.effective || ""))); }
     if (hit.deleted) { badges.appendChild(el("span", "badge badge-deleted", "삭제된 조문")); }
-    if (!citation) { badges.appendChild(el("span", "score", "순위 " + hit.rank + " · 점수 " + Number(hit.score).toFixed(4))); }
+    if (!citation && !basis) { badges.appendChild(el("span", "score", "순위 " + hit.rank + " · 점수 " + Number(hit.score).toFixed(4))); }
     art.appendChild(badges);
-    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상") + (hit.pending && hit.note ? " — " + hit.note : "")));
+    if (basis) {
+      art.appendChild(el("p", "reason", basis.reason));
+      (basis.sentences || []).forEach(function (s) { art.appendChild(el("blockquote", "answering-sentence", s.text)); });
+    }
+    art.appendChild(el("p", "dates", "시행일 " + (hit.effective || "미상") +
+      (hit.article_effective && hit.article_effective !== hit.effective ? " · 이 조문 " + hit.article_effective : "")));
     var details = el("details");
     details.appendChild(el("summary", null, "조문 전문 보기"));
-    details.appendChild(el("div", "article-text", hit.text));
+    details.appendChild(linkedText(el("div", "article-text"), String(hit.text || ""), hit.links,
+      basis ? basis.sentences : []));
     art.appendChild(details);
     var url = safeUrl(hit.url);
     if (url) {
@@ -66,45 +136,80 @@
   }
 
   function renderDone(box, answerNode, resp) {
-    answerNode.textContent = resp.answer;
     answerNode.classList.remove("streaming");
+    answerNode.textContent = "";
+    if (resp.found === false) {
+      answerNode.className = "no-fit";
+      answerNode.setAttribute("role", "status");
+      answerNode.textContent = resp.notice || resp.answer;
+    } else {
+      linkedText(answerNode, String(resp.answer || ""), resp.answer_links, []);
+    }
     var meta = box.querySelector(".meta");
     if (meta) {
       meta.textContent = "기준일 " + resp.as_of + " · 생성기: " + resp.generator +
         (resp.generator.indexOf("extractive") === 0 ? " (발췌 답변)" : "");
     }
+    (resp.notes || []).forEach(function (note) {
+      var p = el("p", "pending-note");
+      p.setAttribute("role", "note");
+      p.appendChild(el("span", "badge badge-pending", "시행 예정"));
+      p.appendChild(document.createTextNode(" " + note));
+      answerNode.parentNode.insertBefore(p, answerNode);
+    });
     var seen = {};
-    var cited = section("sources", "인용된 조문");
+    var sources = section("sources", "답변의 근거 조문");
+    var nSources = 0;
+    var related = (resp.basis || []).filter(function (x) { return x.role === "related"; });
+    (resp.basis || []).forEach(function (x) {
+      if (x.role !== "governing") { return; }
+      seen[x.hit.doc_id] = true;
+      sources.appendChild(articleNode(x.hit, null, x));
+      nSources += 1;
+    });
+    if (related.length) {
+      sources.appendChild(el("h3", "sub", "함께 볼 조문"));
+      related.forEach(function (x) {
+        seen[x.hit.doc_id] = true;
+        sources.appendChild(articleNode(x.hit, null, x));
+        nSources += 1;
+      });
+    }
     var unverified = section("unverified", "확인되지 않은 인용");
     var ul = el("ul");
-    var nCited = 0;
     var nUnverified = 0;
+    var extraHeading = false;
     (resp.citations || []).forEach(function (c) {
       if (c.status !== "not_found" && c.hit && !seen[c.hit.doc_id]) {
         seen[c.hit.doc_id] = true;
-        cited.appendChild(articleNode(c.hit, c));
-        nCited += 1;
+        if (!extraHeading) { sources.appendChild(el("h3", "sub", "답변이 인용한 그 밖의 조문")); extraHeading = true; }
+        sources.appendChild(articleNode(c.hit, c, null));
+        nSources += 1;
       } else if (c.status === "not_found") {
         var li = el("li");
         li.appendChild(el("span", "badge status-not_found", "확인 불가"));
-        li.appendChild(document.createTextNode(" " + c.raw + " — " + c.message +
-          (c.suggestions && c.suggestions.length ? " (비슷한 항목: " + c.suggestions.join(", ") + ")" : "")));
+        li.appendChild(document.createTextNode(" " + c.raw + " — " + c.message));
         ul.appendChild(li);
         nUnverified += 1;
       }
     });
-    if (nCited) { box.appendChild(cited); }
+    if (nSources) { box.appendChild(sources); }
     if (nUnverified) {
       unverified.appendChild(el("p", null, "아래 인용은 색인에서 찾을 수 없어 근거로 표시하지 않습니다."));
       unverified.appendChild(ul);
       box.appendChild(unverified);
     }
-    var others = section("hits", "그 밖에 검색된 조문");
-    var nOthers = 0;
-    (resp.hits || []).forEach(function (h) {
-      if (!seen[h.doc_id]) { others.appendChild(articleNode(h, null)); nOthers += 1; }
-    });
-    if (nOthers) { box.appendChild(others); }
+    var rest = (resp.hits || []).filter(function (h) { return !seen[h.doc_id]; });
+    if (rest.length) {
+      var hits = el("section", "hits");
+      var more = el("details", "more-hits");
+      var summary = el("summary", null, "그 밖에 검색된 조문 " + rest.length + "개 ");
+      summary.appendChild(el("span", "help", "(질문과 맞는 내용이 적어 근거로 쓰지 않음)"));
+      more.appendChild(summary);
+      rest.forEach(function (h) { more.appendChild(articleNode(h, null, null)); });
+      hits.appendChild(more);
+      box.appendChild(hits);
+    }
   }
 
   function showError(box, body) {

@@ -23,7 +23,7 @@ from legal_rag.citations import (
 )
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.results import Citation, Hit, SearchResponse
-from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
+from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle, config_from_env
 from legal_rag.tokenizer import tokenize
 from legal_rag.versions import today_kst
 
@@ -73,7 +73,7 @@ class Engine:
     def __init__(self, index_dir: Path, config: RetrievalConfig | None = None, verify: bool = True,
                  use_gpu: bool | None = None) -> None:
         self.bundle = IndexBundle(index_dir, verify=verify, use_gpu=use_gpu)
-        self.retriever = HybridRetriever(self.bundle, config)
+        self.retriever = HybridRetriever(self.bundle, config or config_from_env())
         self.catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
         # "부가가치세" names 부가가치세법 the way people ask ("부가가치세 신고는 언제까지"): a title's stem without
         # the final 법, three syllables or more (so 민법/형법 are not matched by 민/형).
@@ -118,16 +118,21 @@ class Engine:
         return out
 
     def laws(self, as_of: date | None = None) -> list[dict[str, Any]]:
+        """One row per statute: the version that applies on `as_of`. `status` is that version's standing on the
+        date (시행, 시행 예정 when only a later version is in the corpus, 폐지); `source_status` is the file's
+        raw 상태, which legalize-kr writes as 시행 even for a version not yet in force."""
         chosen = self.retriever.versions(as_of or today_kst())
         rows = []
         for vc in chosen.values():
             st = vc.statute
             if vc.repeal_stub:
                 continue
+            status = "시행 예정" if vc.pending else (st.status or "시행")
             rows.append({
                 "law": st.title, "law_id": st.law_id, "kind": st.kind,
                 "effective": st.effective.isoformat() if st.effective else None,
-                "pending": vc.pending, "status": st.status, "url": st.source_url,
+                "pending": vc.pending, "status": status, "source_status": st.status, "note": vc.note,
+                "url": st.source_url,
             })
         return sorted(rows, key=lambda r: (r["law"], r["law_id"]))
 

@@ -1,14 +1,14 @@
-"""Hybrid retrieval: explicit citations first, then kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
+"""Hybrid retrieval: kiwi-BM25 and dense (FAISS) fused, filtered by date and law.
 
-`HybridRetriever.retrieve` is the Retriever protocol (query -> ranked hits); `as_langchain()` wraps it as a
-LangChain BaseRetriever for composition.
+`HybridRetriever.retrieve_scored` ranks articles for a query; the Engine adds explicit citations and 위임 links
+and makes hits (`to_hits`); `Engine.as_langchain()` wraps the engine as a LangChain BaseRetriever.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -17,8 +17,9 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
+from legal_rag.articles import Article, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
+from legal_rag.citations import LawCatalog, parent_law_title, parent_references
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
@@ -29,7 +30,6 @@ from legal_rag.versions import VersionChoice, article_state, select_versions, to
 # thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
 STATUTE_PRIOR_SCALE = 1000.0
 ARTICLE_PRIOR_SCALE = 50.0
-_PARENT_REF_RE = re.compile(r"(?<![가-힣])법\s*(제\d+조(?:의\d+)?)")
 
 
 def article_url(statute: Statute, article: str) -> str:
@@ -43,14 +43,16 @@ class RetrievalConfig:
     dense_candidates: int = 200
     rrf_k: int = 60
     bm25_weight: float = 1.0
-    dense_weight: float = 0.25  # measured on dev: higher recall@10 than BM25 alone, MRR a little lower
+    # The offline dense side costs recall on held-out folds of the whole corpus (-0.016 R@10, docs/evaluation.md):
+    # off by default (no query encoding, no FAISS search); set it for an index built with a neural embedder.
+    dense_weight: float = 0.0
     law_mention_boost: float = 1.5  # multiplies fused scores of articles of a law named in the query
     # Courts and practitioners cite 법률 first; delegated rules (시행령/시행규칙) rank a little lower unless named.
     subordinate_prior: float = 0.75
     delegation: bool = True  # follow 시행령 "법 제N조" links between retrieved articles
     # Statute-level evidence: statutes ranked as whole documents (BM25 over the sum of their chunks), and an
     # article's fused score gets `statute_weight` x the RRF weight of its statute's rank. 0 = off.
-    statute_weight: float = 0.0
+    statute_weight: float = 2.0  # chosen per fold on held-out folds of the whole corpus (docs/evaluation.md)
     statute_b: float = 0.3  # length normalisation of statute documents (a long code is not buried)
     statute_candidates: int = 50
     # ... and the best `statute_expand` chunks of each of the top `statute_expand_statutes` statutes join the
@@ -59,8 +61,24 @@ class RetrievalConfig:
     statute_expand_statutes: int = 5
     # Citation priors mined from the statutes (legal_rag/citation_graph.py): fused scores are multiplied by
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
-    statute_prior: float = 0.0
+    statute_prior: float = 2.0  # chosen with statute_weight; article_prior and statute_expand did not help
     article_prior: float = 0.0
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> RetrievalConfig:
+    """The default configuration, with `LEGAL_RAG_DENSE_WEIGHT` (e.g. 0.25 for an index built with a neural
+    embedder; the offline embedder's dense side is off by default) applied when set."""
+    env = os.environ if environ is None else environ
+    raw = env.get("LEGAL_RAG_DENSE_WEIGHT", "").strip()
+    if not raw:
+        return RetrievalConfig()
+    try:
+        weight = float(raw)
+    except ValueError:
+        raise ValueError(f"LEGAL_RAG_DENSE_WEIGHT must be a number, got {raw!r} / 숫자여야 합니다") from None
+    if not 0.0 <= weight <= 10.0:
+        raise ValueError(f"LEGAL_RAG_DENSE_WEIGHT must be between 0 and 10, got {weight} / 0~10 사이여야 합니다")
+    return RetrievalConfig(dense_weight=weight)
 
 
 @dataclass
@@ -119,7 +137,7 @@ class HybridRetriever:
         return self._per_article(rows, scores[rows])
 
     def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
-        if self.bundle.dense is None:
+        if self.bundle.dense is None or self.config.dense_weight <= 0:  # off: no query encoding, no FAISS search
             return {}
         vec = self.bundle.embedder.encode([query])
         k = min(self.config.dense_candidates * 4, len(self.bundle.chunk_doc_ids))
@@ -203,11 +221,6 @@ class HybridRetriever:
         ranked = sorted(fused.values(), key=lambda s: -s.score)
         return ranked[:top_k]
 
-    def retrieve(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()) -> list[Hit]:
-        as_of = as_of or today_kst()
-        scored = self.retrieve_scored(query, top_k, as_of, laws)
-        return self.to_hits(scored, as_of)
-
     def to_hits(self, scored: Sequence[ScoredArticle], as_of: date) -> list[Hit]:
         articles = self.bundle.store.articles([s.doc_id for s in scored])
         chosen = self.versions(as_of)
@@ -232,20 +245,23 @@ class HybridRetriever:
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:
-        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites as `법 제N조` (위임 관계)."""
-        title = article.law_title
-        for suffix in (" 시행령", " 시행규칙"):
-            if title.endswith(suffix):
-                parent = title[: -len(suffix)]
-                break
-        else:
+        """doc_ids of the parent law's articles that a 시행령/시행규칙 article cites (`법 제N조`; 위임 관계), as
+        legal_rag.citations.parent_references reads them (not `같은 법`/`이 법` meaning another statute)."""
+        parent = parent_law_title(article.law_title)
+        if parent is None:
+            return []
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+        refs = [r for r in parent_references(article.text, article.law_title, self._catalog) if r.law == parent]
+        if not refs:
             return []
         chosen = self.versions(as_of)
         parents = [vc.statute for vc in chosen.values() if vc.statute.title == parent and not vc.repeal_stub]
         out = []
         for st in parents:
-            for ref in dict.fromkeys(_PARENT_REF_RE.findall(article.text)):
-                found = self.bundle.store.find_article(st.mst, ArticleNumber.parse(ref))
+            for ref in refs:
+                found = self.bundle.store.find_article(st.mst, ref.article)
                 if found:
                     out.append(found.doc_id)
         return out

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from app.api.deps import EngineDep, ServiceDep, SettingsDep
+from app.api.deps import EngineDep, EngineLease, ServiceDep, SettingsDep
 from app.api.validation import check_laws, check_question, parse_as_of, validate_ask
 from app.errors import ApiError, ErrorResponse, call_engine, error_responses, stream_error, unknown_law_error
 from app.index_holder import Loaded
@@ -21,6 +21,10 @@ from app.web import CSRF_FIELD, MAX_FORM_BYTES, form_csrf_ok, page, result_view
 from legal_rag.versions import today_kst
 
 router = APIRouter(tags=["answer"])
+SSE_EXAMPLE = ("event: token\ndata: [발췌 답변] 검색된 조문에서 발췌한 내용입니다. 생성 모델의 답변이 아닙니다.\n\n"
+               "event: token\ndata: 근거 조문:\n\n"
+               "event: done\ndata: {\"schema_version\": 1, \"question\": \"「민법」 제54조\", \"found\": true, …}\n\n")
+T = TypeVar("T")
 
 
 def sse_event(event: str, data: str) -> str:
@@ -29,16 +33,35 @@ def sse_event(event: str, data: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in data.split("\n")) + "\n"
 
 
+async def _stop_on_disconnect(request: Request, cancel: threading.Event, every_s: float = 0.5) -> None:
+    """Set `cancel` when the client goes away (a non-streaming request is not cancelled by the server)."""
+    while not cancel.is_set():
+        if await request.is_disconnected():
+            cancel.set()
+            return
+        await asyncio.sleep(every_s)
+
+
+async def answer_with_stop(request: Request, engine: EngineLease, job: Callable[[Loaded, threading.Event], T]) -> T:
+    """Run an answer job whose generation stops when the request times out or its client disconnects."""
+    cancel = threading.Event()
+    watcher = asyncio.create_task(_stop_on_disconnect(request, cancel))
+    try:
+        return await engine.run(lambda loaded: job(loaded, cancel), generation=True, cancel=cancel)
+    finally:
+        watcher.cancel()
+
+
 @router.post("/api/ask", response_model=AskResponse, responses=error_responses(422, 503, 504),
              summary="answer a question with checked citations / 질문에 답변")
-async def ask(req: AskRequest, settings: SettingsDep, engine: EngineDep) -> AskResponse:
+async def ask(req: AskRequest, request: Request, settings: SettingsDep, engine: EngineDep) -> AskResponse:
     question, as_of, laws = validate_ask(req, settings)
     answerer = engine.answerer()
 
-    def job(loaded: Loaded) -> AskResponse:
-        return call_engine(lambda: answerer.ask(loaded.engine, question, req.top_k, as_of, laws))
+    def job(loaded: Loaded, cancel: threading.Event) -> AskResponse:
+        return call_engine(lambda: answerer.ask(loaded.engine, question, req.top_k, as_of, laws, cancel=cancel))
 
-    return await engine.run(job, generation=True)
+    return await answer_with_stop(request, engine, job)
 
 
 @router.post("/api/ask/stream", responses={
@@ -47,7 +70,8 @@ async def ask(req: AskRequest, settings: SettingsDep, engine: EngineDep) -> AskR
           "content": {"text/event-stream": {"schema": {
               "type": "object", "required": ["event", "data"],
               "properties": {"event": {"type": "string", "enum": ["token", "done", "error"]},
-                             "data": {"type": "string"}}}}}},
+                             "data": {"type": "string"}}},
+              "example": SSE_EXAMPLE}}},
     **error_responses(422, 503)}, summary="answer as server-sent events / 스트리밍 답변",
     response_class=StreamingResponse)
 async def ask_stream(req: AskRequest, service: ServiceDep, engine: EngineDep) -> StreamingResponse:
@@ -167,11 +191,12 @@ async def ask_form(request: Request, service: ServiceDep, engine: EngineDep) -> 
         return again(503, f"준비 중입니다. 잠시 후 다시 시도하십시오 / not ready: {exc}",
                      headers={"Retry-After": str(settings.retry_after_s)})
 
-    def job(loaded: Loaded) -> AskResponse:
-        return call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws))
+    def job(loaded: Loaded, cancel: threading.Event) -> AskResponse:
+        return call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws,
+                                                cancel=cancel))
 
     try:
-        resp = await engine.run(job, generation=True)
+        resp = await answer_with_stop(request, engine, job)
     except ApiError as exc:
         return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
     return page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),

@@ -43,7 +43,10 @@ async def readyz(service: ServiceDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics",
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}, "example": (
+                "# HELP legal_rag_http_requests_total HTTP requests by route, method and status\n"
+                "# TYPE legal_rag_http_requests_total counter\n"
+                'legal_rag_http_requests_total{route="/api/ask",method="POST",status="200"} 12.0\n')}}}})
 async def metrics_route(service: ServiceDep) -> PlainTextResponse:
     return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
