@@ -96,7 +96,7 @@ def test_result_page_lists_related_precedents_escaped(pclient: Any) -> None:
     token = html.unescape(re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     r = pclient.post("/ask", data={"question": "「민법」 제750조 불법행위 <b>책임</b>", CSRF_FIELD: token})
     assert r.status_code == 200
-    art = re.search(r'<article class="article" data-doc-id="[^"]*:제750조">(.*?)</article>', r.text, re.S)
+    art = re.search(r'<article class="article[^"]*" data-doc-id="[^"]*:제750조">(.*?)</article>', r.text, re.S)
     assert art is not None
     block = art.group(1)
     assert "관련 판례" in block and "99다38699" in block
