@@ -9,9 +9,11 @@ ErrorResponse shape: a malformed case number is 422 (`malformed_case_number`), a
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EngineDep, SettingsDep
 from app.api.validation import MAX_LAW_NAME, article_number, check_question, parse_as_of
@@ -33,7 +35,48 @@ NO_PRECEDENTS = ("이 색인에는 판례가 없습니다 (`legal-rag ingest …
                  "(build it with --precedents)")
 
 
+# Response examples for /docs and /openapi.json: real output on the shared corpus with the precedent sample
+# (99다38699, 2009스117), long 판결요지 shortened with "…".
+_DECISION_99DA38699: dict[str, Any] = {
+    "case_number": "99다38699", "case_numbers": ["99다38699"], "court": "대법원", "decided": "2001-05-08",
+    "category": "민사", "case_name": "건물명도등", "source": "민사/대법원/대법원_2001-05-08_99다38699.md",
+    "url": "https://www.law.go.kr/LSW/precInfoP.do?precSeq=191403", "en_banc": False,
+}
+_ISSUE_3: dict[str, Any] = {
+    "number": 3, "marker": "[3]", "holding": "독립한 경제주체간의 경쟁적 계약관계에 있어서 제3자에 의한 채권침해가 불법행위가 "
+                                           "되기 위한 요건",
+    "summary": "제3자에 의한 채권침해가 불법행위를 구성할 수는 있으나 제3자의 채권침해가 반드시 언제나 불법행위가 되는 것은 "
+               "아니고 …",
+}
+_CITATION_750: dict[str, Any] = {
+    "issues": [3, 4], "raw": "민법 제750조", "law": "민법", "law_text": "민법", "article": "제750조", "detail": "",
+    "status": "found", "former_version": False, "former_note": "", "current_pointer": False, "current_note": "",
+    "doc_id": "284415:제750조",
+}
+ARTICLE_PRECEDENTS_EXAMPLE: dict[str, Any] = {
+    "schema_version": 1, "law": "민법", "article": "제750조", "total": 1, "precedents_indexed": True,
+    "decisions": [{"decision": _DECISION_99DA38699, "issues": [_ISSUE_3], "citation": _CITATION_750}],
+}
+SEARCH_EXAMPLE: dict[str, Any] = {
+    "schema_version": 1, "query": "성전환자의 성별정정 허가 요건",
+    "decisions": [{"rank": 1, "score": 32.4884, "decision": {
+        "case_number": "2009스117", "case_numbers": ["2009스117"], "court": "대법원", "decided": "2011-09-02",
+        "category": "가사", "case_name": "등록부정정", "source": "가사/대법원/대법원_2011-09-02_2009스117.md",
+        "url": "https://www.law.go.kr/LSW/precInfoP.do?precSeq=166327", "en_banc": False},
+        "issues": [{"number": 1, "marker": "[1]", "holding": "성전환자가 혼인 중에 있거나 미성년자인 자녀가 있는 경우 "
+                                                            "성별정정을 허가할 것인지 여부(소극)", "summary": ""}]}],
+}
+DECISION_EXAMPLE: dict[str, Any] = {
+    "schema_version": 1, "case_number": "99다38699",
+    "decisions": [{**_DECISION_99DA38699, "issues": [_ISSUE_3], "citations": [_CITATION_750],
+                   "case_references": [{"issues": [1], "case_number": "64다804", "court": "대법원",
+                                        "decided": "1964-12-29", "en_banc": False}], "has_summary": True}],
+}
+
+
 class ArticlePrecedentsResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ARTICLE_PRECEDENTS_EXAMPLE]})
+
     schema_version: int = SCHEMA_VERSION_PRECEDENTS
     law: str
     article: str
@@ -43,12 +86,14 @@ class ArticlePrecedentsResponse(BaseModel):
 
 
 class PrecedentSearchResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SEARCH_EXAMPLE]})
     schema_version: int = SCHEMA_VERSION_PRECEDENTS
     query: str
     decisions: list[DecisionHitOut]
 
 
 class PrecedentResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [DECISION_EXAMPLE]})
     schema_version: int = SCHEMA_VERSION_PRECEDENTS
     case_number: str = Field(description="canonical form of the number asked for")
     decisions: list[DecisionOut] = Field(description="decisions with this number (usually one)")
