@@ -29,6 +29,7 @@ from app.generation.chain import AnswerResult, answer_question_full, stream_answ
 from app.generation.extractive import HOW_TO_ASK, ExtractiveGenerator, choose_basis
 from app.generation.postprocess import CitationChecker
 from app.generation.prompt import PromptBudgetError, pending_notes
+from app.precedent_answers import answer_precedents
 from app.relevance import DEFAULT_THRESHOLD, CorpusIdf, language_notice, relevance
 from app.schemas import AnswerBasis, AskResponse, Citation, SearchResponse
 from legal_rag.articles import law_key
@@ -152,9 +153,11 @@ class Answerer:
     def _no_fit_response(self, engine: Engine, question: str, as_of: date, search: SearchResponse, fit: Fit,
                          timings: dict[str, float]) -> AskResponse:
         citations = self.complete_citations(engine, [], search, as_of)  # the question's unknown citations
+        _decisions, case_citations, _related = answer_precedents(engine, question, "", [])  # typed case numbers
         return AskResponse(question=question, as_of=as_of.isoformat(), answer=fit.notice, generator="none",
                            citations=citations, hits=search.hits, found=False, notice=fit.notice, basis=[],
-                           relevance=fit.relevance, timings_ms={k: round(v, 2) for k, v in timings.items()})
+                           relevance=fit.relevance, timings_ms={k: round(v, 2) for k, v in timings.items()},
+                           case_citations=case_citations)
 
     def _response(self, engine: Engine, question: str, as_of: date, search: SearchResponse, result: AnswerResult,
                   generator_name: str, timings: dict[str, float], fit: Fit | None = None) -> AskResponse:
@@ -162,11 +165,16 @@ class Answerer:
         citations = self.complete_citations(engine, result.citations, search, as_of)
         timings["citations_ms"] = timings.get("citations_ms", 0.0) + (time.perf_counter() - t) * 1000
         basis = fit.basis if fit is not None else []
+        t = time.perf_counter()
+        decisions, case_citations, related = answer_precedents(
+            engine, question, result.answer, list(search.hits) + [c.hit for c in citations if c.hit is not None])
+        timings["precedents_ms"] = (time.perf_counter() - t) * 1000
         return AskResponse(question=question, as_of=as_of.isoformat(), answer=result.answer,
                            generator=generator_name, citations=citations, hits=search.hits,
                            found=True, basis=basis, relevance=fit.relevance if fit is not None else None,
                            notes=pending_notes([b.hit for b in basis] or search.hits),
-                           timings_ms={k: round(v, 2) for k, v in timings.items()})
+                           timings_ms={k: round(v, 2) for k, v in timings.items()}, decisions=decisions,
+                           case_citations=case_citations, related_precedents=related)
 
     # ------------------------------------------------------------------------------------------ API
 

@@ -54,6 +54,8 @@ def add_common(p: argparse.ArgumentParser, top_k: int) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p, 10)
+    p.add_argument("--kind", choices=("statute", "precedent", "all"), default="statute",
+                   help="search articles (default), court decisions (index built with --precedents), or both")
     p.add_argument("query", nargs="+", help="question or citations, e.g. 민법 제54조")
 
 
@@ -99,6 +101,16 @@ def hit_lines(h: Hit, width: int = 100) -> list[str]:
     return lines
 
 
+def decision_hit_lines(d: Any, width: int = 100) -> list[str]:
+    s = d.decision
+    lines = [f"{d.rank:>2}. {s.court} {s.decided} 선고 {s.case_number} ({s.case_name})  score {d.score:.4f}"]
+    for i in d.issues[:2]:
+        lines += textwrap.wrap(f"{i.marker} {' '.join(i.holding.split())}", width=width, initial_indent="    ",
+                               subsequent_indent="    ", max_lines=2, placeholder=" …")
+    lines.append(f"    {s.url}")
+    return lines
+
+
 def citation_line(c: Citation) -> str:
     sugg = f" (비슷한 항목: {', '.join(c.suggestions)})" if c.suggestions else ""
     return f"  [{c.status}] {c.raw}: {c.message}{sugg}"
@@ -114,18 +126,39 @@ def run(args: argparse.Namespace) -> int:
     engine, code = load_engine(args.index)
     if engine is None:
         return code
+    kind = getattr(args, "kind", "statute")
+    decisions: list[Any] = []
     try:
-        resp = engine.search(query, top_k=args.top_k, as_of=args.as_of, laws=args.law)
+        if kind != "statute":
+            from legal_rag.precedents.service import precedents_for, search_decisions
+
+            if precedents_for(engine) is None:
+                print("this index has no decisions: build it with --precedents DIR / 판례가 없는 색인입니다",
+                      file=sys.stderr)
+                return EXIT_INDEX
+            decisions = search_decisions(engine, query, args.top_k)
+        resp = engine.search(query, top_k=args.top_k, as_of=args.as_of, laws=args.law) if kind != "precedent" else None
     except UnknownLawError as exc:
         print(unknown_law_message(exc), file=sys.stderr)
         return 1
     finally:
         engine.close()
     if args.json:
-        data = resp.model_dump()
+        data = resp.model_dump() if resp is not None else {"query": query}
         data["schema_version"] = SCHEMA_VERSION
+        if kind != "statute":
+            data["decisions"] = [d.model_dump() for d in decisions]
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
+    if kind != "statute":
+        print(f"{query}  판례 {len(decisions)}건")
+        for d in decisions:
+            print("\n".join(decision_hit_lines(d)))
+        if not decisions:
+            print("검색된 판례가 없습니다 / no decisions found")
+        if resp is None:
+            return 0
+    assert resp is not None
     print(f"{query}  (기준일 {resp.as_of}, {len(resp.hits)}건)")
     if resp.citations:
         print("인용 / citations:")

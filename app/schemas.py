@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.api.examples import ASK_REQUEST, ASK_REQUEST_SENTENCE, ASK_RESPONSE, ASK_RESPONSE_NO_FIT, examples
+from legal_rag.precedents.results import CaseCitation, CitingDecisionOut, DecisionHitOut
 from legal_rag.search.results import SCHEMA_VERSION, Citation, CitationStatus, Hit, SearchResponse
 from legal_rag.statute_markup import TextLink, text_links
 
@@ -64,6 +65,12 @@ class AskResponse(BaseModel):
                                                               "(a cited article always fits); None: not Korean")
     notes: list[str] = Field(default_factory=list, description="one 시행 예정 note per pending statute version")
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    # Court decisions (an index built with --precedents; empty otherwise): decisions close to the question,
+    # quoted beside the articles; every case number in the answer or the question, checked; decisions citing
+    # each shown article (doc_id -> newest first).
+    decisions: list[DecisionHitOut] = Field(default_factory=list)
+    case_citations: list[CaseCitation] = Field(default_factory=list)
+    related_precedents: dict[str, list[CitingDecisionOut]] = Field(default_factory=dict)
 
     @computed_field(description="spans of `answer` that link to law.go.kr (「법」 제N조 mentioned in it, "  # type: ignore[prop-decorator]
                     "quoted statute text included); start/end are character offsets")

@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.api.models import ArticleResponse, HealthResponse, LawInfo, LawsResponse, ReadyResponse, ReloadResponse
-from app.api.routes import answer, laws, ops, search
+from app.api.routes import answer, laws, ops, precedents, search
 from app.errors import ApiError, ErrorResponse, install_error_handlers
 from app.index_holder import INGEST_HINT, EngineHolder, default_engine_loader
 from app.logging_config import configure_logging
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
     app.state.service = service
     app.add_middleware(ServiceMiddleware, metrics=metrics)
     install_error_handlers(app, settings)
-    for module in (ops, answer, search, laws):
+    for module in (ops, answer, search, laws, precedents):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=APP_DIR / "static"), name="static")
     return app

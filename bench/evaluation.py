@@ -55,6 +55,7 @@ class EvalItem:
     gold_labels: list[str]  # "민법 제54조", for reports
     line: int
     date: str | None = None
+    source: str | None = None  # the decision the item comes from (excluded from precedent signals)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def parse_item(obj: Any, line: int) -> EvalItem:
         id=item_id.strip(), query=query, category=category.strip() if isinstance(category, str) and category.strip()
         else "(none)", gold=list(keys), gold_labels=list(keys.values()), line=line,
         date=obj.get("date") if isinstance(obj.get("date"), str) else None,
+        source=obj.get("source") if isinstance(obj.get("source"), str) else None,
     )
 
 
@@ -294,7 +296,8 @@ def evaluate(system: System, items: Sequence[EvalItem], top_k: int = 20, as_of: 
         error = None
         names: dict[str, str] = {}
         try:
-            raw = system.rank(item.query, top_k, as_of)
+            rank_item = getattr(system, "rank_item", None)  # a system that excludes the item's own decision
+            raw = rank_item(item, top_k, as_of) if rank_item else system.rank(item.query, top_k, as_of)
             for law, _ in raw:
                 names.setdefault(law_key(law), law)
             ranked = dedupe_ranking(raw)[:top_k]
@@ -455,6 +458,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--misses", action="store_true", help="list items whose gold articles are not in our top 10")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-verify", action="store_true", help="skip the index checksum verification (faster start)")
+    p.add_argument("--precedent-weight", type=float, action="append", default=[],
+                   help="also score Engine.search fused with the decisions' 참조조문 at this weight (repeatable; index "
+                        "built with --precedents); each item's own decision (`source`) is excluded")
+    p.add_argument("--exclude-sources", type=Path, default=None,
+                   help="decisions left out of the precedent signal for every item (one source per line, or JSONL)")
 
 
 def _log(msg: str) -> None:
@@ -513,7 +521,7 @@ def run(args: argparse.Namespace) -> int:
         # One query first so that loading kiwi's model is not charged to the first item's timing.
         ours_system.rank("민법 제1조", 1, as_of)
         ours = evaluate(ours_system, items, args.top_k, as_of)
-        reports = [ours]
+        reports = [ours] + _precedent_reports(args, engine, items, as_of)
         reports += _baseline_reports(args, items, as_of) if args.baseline else []
         ablations = []
         if args.ablations:
@@ -526,6 +534,23 @@ def run(args: argparse.Namespace) -> int:
             engine.close()
     _emit(args, items, problems, as_of, reports, ablations, warning)
     return 0
+
+
+def _precedent_reports(args: argparse.Namespace, engine: Any, items: Sequence[EvalItem],
+                       as_of: date) -> list[SystemReport]:
+    if not getattr(args, "precedent_weight", None) or engine is None:
+        return []
+    from bench.precedent_eval import PrecedentSignalSystem
+    from ingest.precedent_source import read_exclude_list
+
+    exclude = read_exclude_list(args.exclude_sources)
+    out = []
+    for w in args.precedent_weight:
+        try:
+            out.append(evaluate(PrecedentSignalSystem(engine, w, exclude), items, args.top_k, as_of))
+        except ValueError as exc:  # an index without decisions
+            out.append(unavailable(f"ours+precedents(w={w:g})", "Engine.search + decisions", str(exc)))
+    return out
 
 
 def _baseline_reports(args: argparse.Namespace, items: Sequence[EvalItem], as_of: date) -> list[SystemReport]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest import incremental
+from ingest import incremental, precedent_source
 from ingest.options import IngestError, IngestOptions, IngestSummary
 from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, link_pdf_files, load_sources
@@ -37,7 +37,7 @@ def file_cache(opts: IngestOptions, cache_dir: Path | None) -> FileCache:
 
 
 def default_cache_dir(opts: IngestOptions) -> Path:
-    return opts.cache_dir if opts.cache_dir is not None else opts.out.parent / ".cache"
+    return opts.cache_root()
 
 
 # ---------------------------------------------------------------------------------------------- dense side
@@ -108,6 +108,13 @@ def build_index(opts: IngestOptions, on_stage: Callable[[str], None] | None = No
     update = incremental.update_index(opts, files, cache, on_stage)
     if isinstance(update, IngestSummary):
         summary = update
+        if summary.mode == "unchanged":  # statutes unchanged; the decisions may not be
+            why = precedent_source.precedent_changes(opts, Path(summary.build_dir))
+            if why:
+                summary = precedent_source.update_precedents_only(opts, summary, default_cache_dir(opts), on_stage)
+                summary.fallback_reason = why
+            else:
+                summary.precedents = precedent_source.published_summary(Path(summary.build_dir))
     else:
         summary = full_build(opts, files, cache, on_stage)
         summary.fallback_reason = update
@@ -174,12 +181,15 @@ def full_build(opts: IngestOptions, files: list[Path], cache: FileCache,
             stage("dense")
         n_articles = sum(1 for pf in parsed for a in pf.articles if not a.is_addendum)
         n_addenda = sum(1 for pf in parsed for a in pf.articles if a.is_addendum)
+        precedents = precedent_source.build_precedent_part(build, opts, default_cache_dir(opts))
+        if precedents:
+            stage("precedents")
         finish(build, opts, files=len(files), statutes=len(parsed), articles=n_articles, addenda=n_addenda,
                chunks=len(chunks), skipped=skipped, embedder=embedder_info, dense=dense_info,
-               started=stage.started)
+               started=stage.started, extra={"precedents": precedents} if precedents else None)
         stage("publish")
     return IngestSummary(
         out=str(opts.out), build_dir=str(build), files=len(files), statutes=len(parsed), articles=n_articles,
         addenda=n_addenda, chunks=len(chunks), skipped=skipped, reused_files=reused,
-        seconds=stage.total(), stages=stage.stages,
+        seconds=stage.total(), stages=stage.stages, precedents=precedents,
     )

@@ -41,6 +41,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prune-cache", action="store_true",
                    help="after the build, delete per-file cache entries of file versions the index no longer uses "
                         "(do not use with a cache shared by indexes of other corpora)")
+    p.add_argument("--precedents", action="append", type=Path, default=None, metavar="DIR",
+                   help="court decisions in legalize-kr's precedent-kr layout ({사건종류}/{법원등급}/…md), built into "
+                        "the same index; repeatable")
+    p.add_argument("--exclude-sources", type=Path, default=None, metavar="FILE",
+                   help="decisions to leave out, by source path relative to the precedent folder: one per line, or "
+                        "JSON lines with a 'source' field (an eval set, so no question finds its own decision)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -65,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         corpus=args.corpus or [DEFAULT_CORPUS], out=args.out, embedder=args.embedder,
         max_chars=args.max_chars, cache_dir=args.cache_dir, retrain_embedder=args.retrain_embedder,
         embedder_pairs=args.embedder_pairs, progress=bars, full=args.full,
-        prune_cache=args.prune_cache,
+        prune_cache=args.prune_cache, precedents=list(args.precedents or []), exclude_sources=args.exclude_sources,
     )
     on_stage = None
     if not bars and not args.json:
@@ -83,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"schema_version": 1, **asdict(summary)}, ensure_ascii=False, indent=2))
     else:
-        if summary.mode == "unchanged":
+        if summary.mode == "precedents":
+            print(f"index {summary.out} -> {summary.build_dir}: statutes unchanged, decisions rebuilt "
+                  f"({summary.fallback_reason}) / 판례만 다시 색인했습니다")
+        elif summary.mode == "unchanged":
             print(f"index {summary.out} is up to date: no statute file changed / 변경된 법령 파일이 없습니다 "
                   "(--full rebuilds anyway)")
         elif summary.mode == "incremental":
@@ -99,4 +108,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"cache: removed {summary.pruned_cache_entries} entries of file versions no longer used")
         for s in summary.skipped:
             print(f"skipped {s['file']}: {s['reason']}")
+        prec = summary.precedents
+        if prec:
+            print(f"decisions {prec['decisions']} of {prec['files']} files ({prec['issues']} issues, "
+                  f"excluded {prec['excluded']}, reused {prec['reused_files']}), {prec['seconds']:.1f} s")
+            for s in prec["skipped"]:  # type: ignore[attr-defined]
+                print(f"skipped decision {s['file']}: {s['reason']}")
     return 0

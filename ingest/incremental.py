@@ -32,6 +32,7 @@ import numpy as np
 
 from ingest.options import IngestOptions, IngestSummary
 from ingest.output import StageTimer, finish, new_build, write_tables
+from ingest.precedent_source import build_precedent_part
 from ingest.sources import (
     FileCache,
     ParsedFile,
@@ -168,16 +169,20 @@ def update_index(
         statutes = sum(1 for r in layout.records if r.status == "indexed")
         skipped = [{"file": r.path, "reason": r.reason} for r in layout.records if r.status != "indexed"]
         articles, addenda = _article_counts(build / STORE_FILE)
+        # Decisions resolve their 참조조문 against the new store: their part is rebuilt (from cache).
+        precedents = build_precedent_part(build, opts, opts.cache_root())
         finish(build, opts, files=len(files), statutes=statutes, articles=articles, addenda=addenda,
                chunks=layout.rows, skipped=skipped, embedder=m.embedder, dense=dense_info, started=stage.started,
                extra={"incremental": {"base": m.build_id, "changed": len(changes.changed),
-                                      "removed": len(changes.removed)}})
+                                      "removed": len(changes.removed)},
+                      **({"precedents": precedents} if precedents else {})})
         stage("publish")
     return IngestSummary(
         out=str(opts.out), build_dir=str(build), files=len(files), statutes=statutes, articles=articles,
         addenda=addenda, chunks=layout.rows, skipped=skipped,
         reused_files=len(files) - len(changes.changed) + reused, seconds=stage.total(), stages=stage.stages,
         mode="incremental", changed_files=len(changes.changed), removed_files=len(changes.removed),
+        precedents=precedents,
     )
 
 

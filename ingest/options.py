@@ -29,6 +29,14 @@ class IngestOptions:
     title_boost: int = 2
     full: bool = False  # rebuild everything even when the previous index could be updated in place
     prune_cache: bool = False  # afterwards, drop per-file cache entries of file versions this index does not use
+    # Court decisions (precedent-kr layout) built into the same index (ingest/precedent_source.py); decisions whose
+    # `source` path is listed in exclude_sources (one per line, or JSONL with a "source" field) are left out.
+    precedents: list[Path] = field(default_factory=list)
+    exclude_sources: Path | None = None
+
+    def cache_root(self) -> Path:
+        """Per-file parse/token caches: --cache-dir, else `.cache` beside the index."""
+        return self.cache_dir if self.cache_dir is not None else self.out.parent / ".cache"
 
     def build_options(self) -> dict[str, object]:
         """The options that shape the index's content: an index built with other values cannot be updated."""
@@ -53,3 +61,4 @@ class IngestSummary:
     removed_files: int = 0
     fallback_reason: str = ""  # why an update could not be incremental
     pruned_cache_entries: int = 0
+    precedents: dict[str, object] = field(default_factory=dict)  # the precedent part's summary (empty: none)

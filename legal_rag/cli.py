@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "ingest": ("ingest.cli", "build an index from statute files / 법령 색인 만들기"),
     "fetch": ("corpus.fetch", "copy or clone the default statutes / 기본 법령 가져오기"),
     "search": ("app.cli_search", "retrieve articles for a query / 조문 검색"),
+    "precedents": ("app.cli_precedents", "decisions citing an article, or one decision / 판례 찾기"),
     "ask": ("app.cli_ask", "answer a question with cited articles / 질문에 답변"),
     "serve": ("app.cli_serve", "run the web service / 웹 서비스 실행"),
     "eval": ("bench.evaluation", "recall@k and MRR on a question set / 검색 평가"),

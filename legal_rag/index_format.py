@@ -26,6 +26,9 @@ DENSE_FILE = "dense.faiss"
 EMBEDDER_DIR = "embedder"
 CHUNKS_FILE = "chunks.json"  # row -> (article doc_id, piece) for the BM25 and FAISS rows
 FILES_FILE = "files.json"  # every source file of the build: content hash, status, its rows
+# Court decisions, when ingested (legal_rag.precedents): their own store, BM25 and file table in this folder of
+# the build, checksummed in the same manifest (artifact_files walks sub-folders).
+PRECEDENTS_DIR = "precedents"
 
 
 class IndexIntegrityError(RuntimeError):
@@ -68,8 +71,16 @@ class Manifest:
     build_id: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # build options and host, for reproducibility
 
-    def write(self, directory: Path) -> None:
-        self.checksums = {name: sha256_file(directory / name) for name in artifact_files(directory)}
+    def write(self, directory: Path, reuse: dict[str, str] | None = None) -> None:
+        """Checksum every artifact and write manifest.json. `reuse` (name -> sha256, from a previous manifest)
+        skips hashing files hard-linked unchanged from that build; a file whose size differs is hashed."""
+        known = reuse or {}
+        sizes = dict(self.sizes)
+        self.checksums = {
+            name: known[name] if name in known and sizes.get(name) == (directory / name).stat().st_size
+            else sha256_file(directory / name)
+            for name in artifact_files(directory)
+        }
         self.sizes = {name: (directory / name).stat().st_size for name in self.checksums}
         tmp = directory / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(self.__dict__, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -7,6 +7,10 @@ Citation statuses in an answer (app.schemas.Citation.status):
 A citation without a law name (`제49조제1항에 따른`, usually quoted from the article itself) is not checked,
 nor one inside quoted statute text (`"… 「법인세법」 제24조제2항제1호에 따른 기부금"`): an article that a quoted
 article mentions is not a source the answer cites (the page links it inline instead).
+
+Case numbers (`대법원 2010. 12. 23. 선고 2008다75119 판결`) in the answer and in the question are checked beside
+them (`check_case_citations`, statuses in legal_rag.precedents.verify): `verified`, `wrong_court_or_date`,
+`not_in_context`, `not_found` (unverifiable, never shown as a source).
 """
 
 from __future__ import annotations
@@ -289,3 +293,21 @@ def check_citations(
     context hits."""
     resolve = checker.resolve if isinstance(checker, CitationResolver) else checker
     return citations_from_resolved(resolve(mask_quotations(answer)), context_hits)
+
+
+def check_case_citations(answer: str, question: str, precedents: Any, context: Iterable[str] | None) -> list[Any]:
+    """Every case number in the answer, then in the question, checked against the ingested decisions
+    (`precedents`: a legal_rag.precedents.search.PrecedentIndex, or None when the index has none, so every
+    number is not_found) and the decisions the answer was given (`context`: canonical case numbers)."""
+    from legal_rag.precedents.verify import check_case_numbers
+
+    ctx = set(context) if context is not None else None
+    out = []
+    seen: set[tuple[str, str | None, str | None]] = set()
+    for text in (answer, question):
+        for c in check_case_numbers(text, precedents, ctx):
+            key = (c.case_number, c.court, c.decided)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+    return out
