@@ -5,6 +5,9 @@ VENV ?= .venv
 SHARED_CORPUS := ../shared/corpus/legalize-kr
 FETCHED_CORPUS := corpus/legalize-kr
 CORPUS ?= $(if $(wildcard $(SHARED_CORPUS)),$(SHARED_CORPUS),$(FETCHED_CORPUS))
+# Court decisions (판례) beside the statutes when the shared sample is there; PRECEDENTS= leaves them out.
+SHARED_PRECEDENTS := ../shared/corpus/precedent-kr-sample
+PRECEDENTS ?= $(if $(wildcard $(SHARED_PRECEDENTS)),$(SHARED_PRECEDENTS),)
 INDEX ?= index/default
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -36,7 +39,7 @@ check-corpus:
 	fi
 
 ingest: check-corpus install
-	$(BIN)/legal-rag ingest --corpus $(CORPUS) --out $(INDEX)
+	$(BIN)/legal-rag ingest --corpus $(CORPUS) $(if $(PRECEDENTS),--precedents $(PRECEDENTS),) --out $(INDEX)
 
 serve: install
 	$(BIN)/legal-rag serve --index $(INDEX) --host $(HOST) --port $(PORT)

@@ -171,3 +171,14 @@ def test_make_and_fetch_agree_on_where_statutes_live(tmp_path: Path) -> None:
     (tmp_path / "shared" / "corpus" / "legalize-kr").mkdir(parents=True)
     printed = _make(clone, "--eval", "print-corpus: ; @echo $(CORPUS)", "print-corpus")
     assert printed.stdout.strip() == "../shared/corpus/legalize-kr"  # the shared checkout wins when present
+
+
+def test_make_ingests_the_shared_decisions_when_they_are_there(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "Makefile").write_bytes((REPO / "Makefile").read_bytes())
+    printed = _make(clone, "--eval", "print-prec: ; @echo [$(PRECEDENTS)]", "print-prec")
+    assert printed.stdout.strip() == "[]"  # no ../shared: statutes only
+    (tmp_path / "shared" / "corpus" / "precedent-kr-sample").mkdir(parents=True)
+    printed = _make(clone, "--eval", "print-prec: ; @echo [$(PRECEDENTS)]", "print-prec")
+    assert printed.stdout.strip() == "[../shared/corpus/precedent-kr-sample]"
