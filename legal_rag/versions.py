@@ -90,6 +90,15 @@ def select_versions(statutes: Iterable[tuple[Statute, bool]], as_of: date) -> di
     return out
 
 
+def earlier_versions(statute_rows: Iterable[tuple[Statute, bool]], choice: VersionChoice) -> list[Statute]:
+    """Versions of the chosen statute (same 법령ID) older than the chosen one and in force by then, newest first:
+    where the text of an article whose own 시행일 has not come yet is still found."""
+    chosen = (choice.statute, False)
+    older = [v for v in statute_rows if v[0].law_id == choice.statute.law_id and not v[1]
+             and not is_repealed(v[0]) and _order(v) < _order(chosen)]
+    return [st for st, _ in sorted(older, key=_order, reverse=True)]
+
+
 @dataclass(frozen=True)
 class ArticleState:
     """How one article of a chosen version stands on the as-of date."""

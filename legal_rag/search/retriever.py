@@ -17,14 +17,14 @@ from urllib.parse import quote
 
 import numpy as np
 
-from legal_rag.articles import Article, Statute, law_key, split_doc_id
+from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
 from legal_rag.citations import LawCatalog, parent_law_title, parent_references
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
 from legal_rag.tokenizer import tokenize_query
-from legal_rag.versions import VersionChoice, article_state, select_versions, today_kst
+from legal_rag.versions import VersionChoice, article_state, earlier_versions, select_versions, today_kst
 
 # Scales of the log priors: a count at the scale gets (almost) the full weight. 민법 is cited by about a
 # thousand statutes in the whole corpus; an article cited by 50 provisions is among the most central.
@@ -236,12 +236,37 @@ class HybridRetriever:
         st = self.bundle.statutes[a.mst]
         vc = chosen.get(st.law_id)
         state = article_state(vc, a)  # the version's pending flag, refined by the article's own 시행일 (부칙)
+        earlier = self._text_in_force(a, vc) if state.pending and state.effective else None
+        if earlier is not None:
+            # The amended text is not in force yet and the corpus holds the version before it: that text applies.
+            shown = self.bundle.statutes[earlier.mst]
+            when = shown.effective.isoformat() if shown.effective else "?"
+            note = (f"{state.note} / 기준일 현재 시행 중인 종전 조문(시행 {when} 판)을 보여 줍니다 / showing the "
+                    f"text in force on the date (version of {when})")
+            return self._hit(earlier, shown, score, rank, source, False, note, state.effective)
+        return self._hit(a, st, score, rank, source, state.pending, state.note, state.effective)
+
+    def _text_in_force(self, a: Article, vc: VersionChoice | None) -> Article | None:
+        """The same article in the newest earlier version of its statute, when the chosen version's own text of
+        it is not in force yet (its 시행일 from the 부칙 lies after the as-of date); None when the corpus has none."""
+        if vc is None or vc.pending or vc.statute.mst != a.mst:
+            return None
+        number = ArticleNumber.parse(a.number)
+        for st in earlier_versions(self.bundle.statute_rows, vc):
+            found = self.bundle.store.find_article(st.mst, number)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def _hit(a: Article, st: Statute, score: float, rank: int, source: str, pending: bool, note: str,
+             article_effective: str) -> Hit:
         return Hit(
             doc_id=a.doc_id, law=a.law_title, law_id=a.law_id, article=a.number, title=a.title, text=a.text,
             score=round(float(score), 6), rank=rank, url=article_url(st, a.number),
-            effective=st.effective.isoformat() if st.effective else None, pending=state.pending,
-            note=state.note, source=source,  # type: ignore[arg-type]
-            chapter=" > ".join(a.chapter_path), deleted=a.deleted, article_effective=state.effective,
+            effective=st.effective.isoformat() if st.effective else None, pending=pending,
+            note=note, source=source,  # type: ignore[arg-type]
+            chapter=" > ".join(a.chapter_path), deleted=a.deleted, article_effective=article_effective,
         )
 
     def parent_articles(self, article: Article, as_of: date) -> list[str]:
