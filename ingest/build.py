@@ -21,7 +21,8 @@ from ingest.output import StageTimer, finish, new_build, write_tables
 from ingest.sources import FileCache, ParsedFile, corpus_snapshot, discover_files, link_pdf_files, load_sources
 from ingest.vectors import encode_chunks
 from legal_rag.bm25 import BM25Counts
-from legal_rag.citation_graph import mine_edges, statute_text_catalog, write_citation_graph
+from legal_rag.citation_graph import mine_edges, write_citation_graph
+from legal_rag.citations import statute_text_catalog
 from legal_rag.index_format import EMBEDDER_DIR, SourceRecord, read_source_table, resolve_index
 from legal_rag.store import STORE_FILE, is_repeal_stub, write_store
 from legal_rag.tokenizer import TOKENIZER_ID

@@ -45,7 +45,8 @@ from ingest.sources import (
 from ingest.vectors import encode_chunks
 from legal_rag.articles import Chunk
 from legal_rag.bm25 import BM25Counts
-from legal_rag.citation_graph import EDGES_FILE, load_edges, mine_edges, statute_text_catalog, write_citation_graph
+from legal_rag.citation_graph import EDGES_FILE, load_edges, mine_edges, write_citation_graph
+from legal_rag.citations import statute_text_catalog
 from legal_rag.index_format import (
     EMBEDDER_DIR,
     FILES_FILE,

@@ -66,12 +66,6 @@ EDGES_FILE = "citation_edges.json"
 Edges = dict[str, list[list[str]]]  # citing 법령MST -> [cited law_key, cited label or "" for a bare law mention]
 
 
-def statute_text_catalog(statutes: Iterable[tuple[Statute, bool]]) -> LawCatalog:
-    """The catalog for reading statute text: statutes quote the laws they cite (「민법」), so unquoted names are
-    not scanned for (see LawCatalog)."""
-    return LawCatalog(statutes, unquoted_names=False)
-
-
 def mine_edges(statute: Statute, articles: Iterable[Article], catalog: LawCatalog) -> list[list[str]]:
     """Outbound citations of one statute version: one entry per citing article and cited target. `catalog`
     comes from `statute_text_catalog`."""

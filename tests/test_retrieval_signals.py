@@ -13,9 +13,8 @@ from legal_rag.citation_graph import (
     load_edges,
     log_prior,
     mine_edges,
-    statute_text_catalog,
 )
-from legal_rag.citations import normalize_article_forms
+from legal_rag.citations import normalize_article_forms, statute_text_catalog
 from legal_rag.search.engine import stem_mentions
 
 pytest_plugins = ("index_fixture",)

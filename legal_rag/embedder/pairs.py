@@ -43,7 +43,9 @@ def corpus_pairs(
     for a in live:
         if a.title:
             add(f"{a.law_title} {a.title}" if with_law_title else a.title, a.text)
-    catalog = LawCatalog.from_titles((a.law_title, a.law_id) for a in live)
+    # Statute text quotes the laws it cites: a quoted-only catalog reads it the same, in time independent of
+    # the catalog's size (see legal_rag.citations.statute_text_catalog).
+    catalog = LawCatalog.from_titles(((a.law_title, a.law_id) for a in live), unquoted_names=False)
     for a in live:
         found = 0
         for ref in parent_references(a.text, a.law_title, catalog):

@@ -19,7 +19,7 @@ import numpy as np
 
 from legal_rag.articles import Article, ArticleNumber, Statute, law_key, split_doc_id
 from legal_rag.citation_graph import log_prior
-from legal_rag.citations import LawCatalog, parent_law_title, parent_references
+from legal_rag.citations import parent_law_title, parent_references, statute_text_catalog
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
 from legal_rag.search.results import Hit
@@ -277,7 +277,7 @@ class HybridRetriever:
             return []
         with self._lock:
             if self._catalog is None:
-                self._catalog = LawCatalog.from_statutes(self.bundle.statute_rows)
+                self._catalog = statute_text_catalog(self.bundle.statute_rows)  # article text: quoted names
         refs = [r for r in parent_references(article.text, article.law_title, self._catalog) if r.law == parent]
         if not refs:
             return []
