@@ -8,10 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from legal_rag.addenda import apply_article_dates
 from legal_rag.articles import NOTE_RE, Article, Paragraph, ParseReport, Statute
+from legal_rag.frontmatter import FrontmatterError
+from legal_rag.frontmatter import split_frontmatter as read_frontmatter
 from legal_rag.statute_markup import clean_markup, label_from_following
 
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474)) + "".join(chr(c) for c in range(0x3251, 0x3260)) + "".join(
@@ -52,20 +52,10 @@ def _as_date(value: Any) -> date | None:
 
 def split_frontmatter(text: str) -> tuple[dict[str, Any], str]:
     """Return (frontmatter mapping, body). Raises StatuteFormatError when there is none."""
-    text = text.lstrip("\ufeff")
-    if not text.startswith("---"):
-        raise StatuteFormatError("no YAML frontmatter / YAML 머리말이 없습니다")
-    end = text.find("\n---", 3)
-    if end < 0:
-        raise StatuteFormatError("unterminated YAML frontmatter / YAML 머리말이 닫히지 않았습니다")
     try:
-        meta = yaml.safe_load(text[3:end])
-    except yaml.YAMLError as exc:
-        raise StatuteFormatError(f"invalid YAML frontmatter / YAML 오류: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise StatuteFormatError("frontmatter is not a mapping / 머리말 형식 오류")
-    body_start = text.find("\n", end + 4)
-    return meta, text[body_start + 1 :] if body_start >= 0 else ""
+        return read_frontmatter(text)
+    except FrontmatterError as exc:
+        raise StatuteFormatError(str(exc)) from exc
 
 
 def statute_from_frontmatter(meta: dict[str, Any], path: str) -> Statute:

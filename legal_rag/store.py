@@ -110,13 +110,19 @@ def _article(row: sqlite3.Row) -> Article:
     )
 
 
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only SQLite connection with rows by column name, shareable across threads (reads only)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    con.row_factory = sqlite3.Row
+    return con
+
+
 class ArticleStore:
     """Read-only access to the store. One connection per instance; safe across threads (read only)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        self._con.row_factory = sqlite3.Row
+        self._con = connect_read_only(path)
 
     def close(self) -> None:
         self._con.close()

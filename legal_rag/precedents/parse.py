@@ -16,9 +16,9 @@ import re
 from datetime import date
 from typing import Any
 
-import yaml
-
 from legal_rag.citations import LawCatalog, resolve_citations
+from legal_rag.frontmatter import FrontmatterError
+from legal_rag.frontmatter import split_frontmatter as read_frontmatter
 from legal_rag.precedents.case_numbers import CaseNumberError, find_case_numbers, parse_case_number
 from legal_rag.precedents.model import CaseReference, Decision, Issue, ReferenceGroup, StatuteCitation
 from legal_rag.store import ArticleStore
@@ -50,18 +50,10 @@ def _clean(text: str) -> str:
 
 
 def split_frontmatter(text: str) -> tuple[dict[str, Any], str]:
-    if not text.startswith("---"):
-        raise DecisionFormatError("no YAML frontmatter / YAML 머리말이 없습니다")
-    end = text.find("\n---", 3)
-    if end < 0:
-        raise DecisionFormatError("unterminated YAML frontmatter / YAML 머리말이 닫히지 않았습니다")
     try:
-        meta = yaml.safe_load(text[3:end])
-    except yaml.YAMLError as exc:
-        raise DecisionFormatError(f"invalid YAML frontmatter / YAML 오류: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise DecisionFormatError("frontmatter is not a mapping / 머리말 형식 오류")
-    return meta, text[end + 4 :]
+        return read_frontmatter(text)
+    except FrontmatterError as exc:
+        raise DecisionFormatError(str(exc)) from exc
 
 
 def _sections(body: str) -> dict[str, str]:

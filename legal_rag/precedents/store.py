@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from legal_rag.precedents.model import CaseReference, Decision, Issue, StatuteCitation
+from legal_rag.store import connect_read_only
 
 DECISIONS_FILE = "decisions.sqlite"
 
@@ -135,8 +136,7 @@ class DecisionStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        self._con.row_factory = sqlite3.Row
+        self._con = connect_read_only(path)
 
     def close(self) -> None:
         self._con.close()
