@@ -210,9 +210,10 @@ class HybridRetriever:
             st = self.bundle.statutes[mst]
             if statute_rrf:
                 sa.score += c.statute_weight * statute_rrf.get(mst, 0.0)
-            if graph is not None:
-                sa.score *= 1.0 + c.statute_prior * log_prior(graph.statutes.get(st.key, 0), STATUTE_PRIOR_SCALE)
-                cites = graph.external.get(st.key, {}).get(label, 0) + graph.internal.get(st.key, {}).get(label, 0)
+            if graph is not None and c.statute_prior > 0:
+                sa.score *= 1.0 + c.statute_prior * log_prior(graph.statute_citers(st.key), STATUTE_PRIOR_SCALE)
+            if graph is not None and c.article_prior > 0:
+                cites = graph.article_citations(st.key, label) + graph.article_citations(st.key, label, internal=True)
                 sa.score *= 1.0 + c.article_prior * log_prior(cites, ARTICLE_PRIOR_SCALE)
             if st.key in mentioned:
                 sa.score *= c.law_mention_boost
