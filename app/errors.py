@@ -9,7 +9,7 @@ are 422 `unknown_law`; an unknown law in the article route is 404 with suggestio
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.examples import ERROR_RESPONSE, examples
+from app.api.fields import failed_check
 from app.generation.prompt import PromptBudgetError
 from app.logging_config import request_id_var
 from app.schemas import SCHEMA_VERSION
@@ -127,10 +128,16 @@ def stream_error(exc: BaseException, rid: str) -> ErrorResponse:
 # ---------------------------------------------------------------------------------------------- validation text
 
 
-def validation_message(errors: list[dict[str, Any]], settings: Settings) -> str:
-    """One bilingual sentence per distinct problem in FastAPI's validation errors."""
+def validation_message(errors: Sequence[Mapping[str, Any]], settings: Settings) -> str:
+    """One bilingual sentence per distinct problem in pydantic's validation errors (FastAPI's, with their
+    body/query/path loc, or a model's own): a failed request check (app.api.fields) carries its sentence,
+    pydantic's constraint errors are worded here."""
     parts = []
     for e in errors:
+        check = failed_check(e)
+        if check is not None:
+            parts.append(check[1])
+            continue
         loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
         name = loc[-1] if loc else ""
         kind = str(e.get("type", ""))
@@ -153,9 +160,13 @@ def validation_message(errors: list[dict[str, Any]], settings: Settings) -> str:
 
 
 def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    """The `detail` of a validation error body: loc, msg and type of each error. A failed request check names
+    its field alone, as these checks always have."""
     out = []
     for e in errors:
-        item = {"loc": [x if isinstance(x, int | str) else str(x) for x in e.get("loc", ())],
+        check = failed_check(e)
+        loc = [check[0]] if check is not None else e.get("loc", ())
+        item = {"loc": [x if isinstance(x, int | str) else str(x) for x in loc],
                 "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
         out.append(item)
     return out
@@ -174,9 +185,9 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = jsonable_errors(exc.errors())
+        errors = exc.errors()
         body = ErrorResponse(error="validation_error", message=validation_message(errors, settings),
-                             detail=errors, request_id=request_id_var.get())
+                             detail=jsonable_errors(errors), request_id=request_id_var.get())
         return JSONResponse(body.model_dump(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

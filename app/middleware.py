@@ -1,5 +1,5 @@
-"""Request id, security headers, access log and request metrics for every response (pure ASGI, so streaming
-responses pass through untouched)."""
+"""Request id, security headers, access log and request metrics for every response, and the serving app's
+settings for the request validators (pure ASGI, so streaming responses pass through untouched)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.fields import request_limits
 from app.logging_config import request_id_var
 from app.metrics import Metrics
+from app.settings import Settings
 
 access_log = logging.getLogger("legal_rag.access")
 
@@ -30,11 +32,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 
 
 class ServiceMiddleware:
-    """Request id, security headers, access log and request metrics for every response."""
+    """Request id, security headers, access log and request metrics for every response; `settings` are made
+    the request's (app.api.fields.request_limits) so that request models validate with this app's limits."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, settings: Settings) -> None:
         self.app = app
         self.metrics = metrics
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,6 +47,7 @@ class ServiceMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _REQUEST_ID_RE.fullmatch(incoming or "") else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        limits_token = request_limits.set(self.settings)
         scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
         status_holder = {"status": 500}
@@ -76,3 +81,4 @@ class ServiceMiddleware:
                 "method": scope.get("method"), "path": path, "route": label, "status": status,
                 "duration_ms": round(seconds * 1000, 2), "client": client[0] if client else None}})
             request_id_var.reset(token)
+            request_limits.reset(limits_token)

@@ -7,21 +7,34 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.api.examples import ASK_REQUEST, ASK_REQUEST_SENTENCE, ASK_RESPONSE, ASK_RESPONSE_NO_FIT, examples
+from app.api.fields import MAX_LAW_FILTERS, AsOf, FormDate, LawFilters, Question, TopK
 from legal_rag.precedents.results import CaseCitation, CitingDecisionOut, DecisionHitOut
 from legal_rag.search.results import SCHEMA_VERSION, Citation, CitationStatus, Hit, SearchResponse
 from legal_rag.statute_markup import TextLink, text_links
+from legal_rag.versions import today_kst
 
-__all__ = ["SCHEMA_VERSION", "AnswerBasis", "AskRequest", "AskResponse", "BasisSentence", "Citation", "CitationStatus",
+__all__ = ["SCHEMA_VERSION", "AnswerBasis", "AskForm", "AskRequest", "AskResponse", "BasisSentence", "Citation", "CitationStatus",
            "Hit", "SearchResponse"]
 
 
+# The body of POST /api/ask and /api/ask/stream; each field's checks are its type's (app.api.fields): the question
+# stripped, as_of a real date (today when absent), law filters without blank entries.
 class AskRequest(BaseModel):
     model_config = ConfigDict(**examples(ASK_REQUEST, ASK_REQUEST_SENTENCE))  # type: ignore[typeddict-item]
 
-    question: str = Field(min_length=1, max_length=2000)
-    top_k: int = Field(8, ge=1, le=50)
-    as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
-    laws: list[str] = Field(default_factory=list, max_length=20)
+    question: Question
+    top_k: TopK = 8
+    as_of: AsOf = Field(default_factory=today_kst)
+    laws: LawFilters = Field(default_factory=list, max_length=MAX_LAW_FILTERS)
+
+
+class AskForm(BaseModel):
+    """The web form's fields (POST /ask), checked as AskRequest's: a blank as_of is today, `laws` holds the one
+    optional law field. Validate with `context={"settings": settings}` for the configured limits."""
+
+    question: Question
+    as_of: FormDate = Field(default_factory=today_kst)
+    laws: LawFilters = Field(default_factory=list)
 
 
 class BasisSentence(BaseModel):

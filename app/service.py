@@ -2,7 +2,8 @@
 
 Where things are:
 - routes, one router per area: app/api/routes/ (answer, search, laws, ops); their dependencies
-  (service state, settings, engine lease, admin check): app/api/deps.py; request checks: app/api/validation.py
+  (service state, settings, engine lease, admin check): app/api/deps.py; request checks: the request models'
+  field types, app/api/fields.py
 - errors (one body shape, bilingual messages, handlers): app/errors.py
 - logging (JSON lines with the request id): app/logging_config.py; request id, security headers, access log
   and request metrics: app/middleware.py; metrics: app/metrics.py
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, engine_loader: Callable[[Path],
         redoc_url=None,
     )
     app.state.service = service
-    app.add_middleware(ServiceMiddleware, metrics=metrics)
+    app.add_middleware(ServiceMiddleware, metrics=metrics, settings=settings)
     install_error_handlers(app, settings)
     for module in (ops, answer, search, laws, precedents):
         app.include_router(module.router)

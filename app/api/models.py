@@ -1,5 +1,6 @@
-"""Response models of the ops and laws routes (the answer and search models are app.schemas; errors are
-app.errors.ErrorResponse)."""
+"""Query-parameter models of the search and laws routes, and response models of the ops and laws routes (the
+answer and search response models are app.schemas; errors are app.errors.ErrorResponse). The checks of their
+fields are app.api.fields'."""
 
 from __future__ import annotations
 
@@ -17,7 +18,26 @@ from app.api.examples import (
     RELOAD_RESPONSE,
     examples,
 )
+from app.api.fields import AsOf, LawFilters, Question, TopK
 from app.schemas import SCHEMA_VERSION, Hit
+from legal_rag.versions import today_kst
+
+
+class AsOfQuery(BaseModel):
+    """`?as_of=YYYY-MM-DD` (default today) of the laws and article routes."""
+
+    as_of: AsOf = Field(default_factory=today_kst)
+
+
+class SearchQuery(BaseModel):
+    """Query parameters of GET /api/search."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
+    q: Question = Field(description="question or citation list")
+    top_k: TopK = 10
+    as_of: AsOf = Field(default_factory=today_kst, description="YYYY-MM-DD, default today")
+    laws: LawFilters = Field(default_factory=list, alias="law", description="restrict to these laws (repeatable)")
 
 
 class HealthResponse(BaseModel):

@@ -10,13 +10,21 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from pydantic import ValidationError
 
-from app.api.deps import EngineDep, EngineLease, ServiceDep, SettingsDep
-from app.api.validation import check_laws, check_question, parse_as_of, validate_ask
-from app.errors import ApiError, ErrorResponse, call_engine, error_responses, stream_error, unknown_law_error
+from app.api.deps import EngineDep, EngineLease, ServiceDep
+from app.errors import (
+    ApiError,
+    ErrorResponse,
+    call_engine,
+    error_responses,
+    stream_error,
+    unknown_law_error,
+    validation_message,
+)
 from app.index_holder import Loaded
 from app.logging_config import request_id_var
-from app.schemas import AskRequest, AskResponse
+from app.schemas import AskForm, AskRequest, AskResponse
 from app.web import CSRF_FIELD, MAX_FORM_BYTES, form_csrf_ok, page, result_view
 from legal_rag.versions import today_kst
 
@@ -54,12 +62,12 @@ async def answer_with_stop(request: Request, engine: EngineLease, job: Callable[
 
 @router.post("/api/ask", response_model=AskResponse, responses=error_responses(422, 503, 504),
              summary="answer a question with checked citations / 질문에 답변")
-async def ask(req: AskRequest, request: Request, settings: SettingsDep, engine: EngineDep) -> AskResponse:
-    question, as_of, laws = validate_ask(req, settings)
+async def ask(req: AskRequest, request: Request, engine: EngineDep) -> AskResponse:
     answerer = engine.answerer()
 
     def job(loaded: Loaded, cancel: threading.Event) -> AskResponse:
-        return call_engine(lambda: answerer.ask(loaded.engine, question, req.top_k, as_of, laws, cancel=cancel))
+        return call_engine(lambda: answerer.ask(loaded.engine, req.question, req.top_k, req.as_of, req.laws,
+                                                cancel=cancel))
 
     return await answer_with_stop(request, engine, job)
 
@@ -76,11 +84,10 @@ async def ask(req: AskRequest, request: Request, settings: SettingsDep, engine: 
     response_class=StreamingResponse)
 async def ask_stream(req: AskRequest, service: ServiceDep, engine: EngineDep) -> StreamingResponse:
     settings = service.settings
-    question, as_of, laws = validate_ask(req, settings)
     answerer = engine.answerer()
     loaded = engine.acquire()
     try:
-        loaded.engine.resolve_law_filter(laws)  # unknown law -> 422 before the stream starts
+        loaded.engine.resolve_law_filter(req.laws)  # unknown law -> 422 before the stream starts
     except LookupError as exc:
         engine.release(loaded)
         raise unknown_law_error(exc) from None
@@ -96,7 +103,7 @@ async def ask_stream(req: AskRequest, service: ServiceDep, engine: EngineDep) ->
 
     def job(_loaded: Loaded) -> None:
         try:
-            for item in answerer.stream(_loaded.engine, question, req.top_k, as_of, laws, cancel=cancel):
+            for item in answerer.stream(_loaded.engine, req.question, req.top_k, req.as_of, req.laws, cancel=cancel):
                 if isinstance(item, AskResponse):
                     put("done", item)
                 else:
@@ -181,23 +188,23 @@ async def ask_form(request: Request, service: ServiceDep, engine: EngineDep) -> 
                     status=status, headers=headers)
 
     try:
-        question = check_question(values["question"], settings)
-        as_of = parse_as_of(values["as_of"].strip() or None)
-        laws = check_laws([values["law"]] if values["law"].strip() else [])
+        req = AskForm.model_validate({"question": values["question"], "as_of": values["as_of"],
+                                      "laws": [values["law"]]}, context={"settings": settings})
+    except ValidationError as exc:  # the page shows the message the JSON routes give
+        return again(422, validation_message(exc.errors(), settings))
+    try:
         answerer = service.get_answerer()
-    except ApiError as exc:
-        return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
     except Exception as exc:  # answerer not ready
         return again(503, f"준비 중입니다. 잠시 후 다시 시도하십시오 / not ready: {exc}",
                      headers={"Retry-After": str(settings.retry_after_s)})
 
     def job(loaded: Loaded, cancel: threading.Event) -> AskResponse:
-        return call_engine(lambda: answerer.ask(loaded.engine, question, settings.default_top_k, as_of, laws,
-                                                cancel=cancel))
+        return call_engine(lambda: answerer.ask(loaded.engine, req.question, settings.default_top_k, req.as_of,
+                                                req.laws, cancel=cancel))
 
     try:
         resp = await answer_with_stop(request, engine, job)
     except ApiError as exc:
         return again(exc.status, exc.body.message, exc.body.suggestions, exc.headers)
-    return page(request, "result.html", {"form": values, "resp": resp, "as_of": as_of.isoformat(),
+    return page(request, "result.html", {"form": values, "resp": resp, "as_of": req.as_of.isoformat(),
                                          "today": today_kst().isoformat(), **result_view(resp)})

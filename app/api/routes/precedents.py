@@ -9,14 +9,15 @@ ErrorResponse shape: a malformed case number is 422 (`malformed_case_number`), a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import EngineDep, SettingsDep
-from app.api.validation import MAX_LAW_NAME, article_number, check_question, parse_as_of
+from app.api.deps import EngineDep
+from app.api.fields import MAX_LAW_NAME, ArticleLabel, Question
+from app.api.models import AsOfQuery
 from app.errors import ApiError, error_responses, unknown_law_error
 from app.index_holder import Loaded
 from legal_rag.precedents.results import (
@@ -30,7 +31,6 @@ from legal_rag.precedents.results import (
 router = APIRouter(tags=["precedents"])
 
 MAX_CASE_NUMBER = 200
-MAX_QUERY = 2000
 NO_PRECEDENTS = ("이 색인에는 판례가 없습니다 (`legal-rag ingest … --precedents DIR`) / this index has no decisions "
                  "(build it with --precedents)")
 
@@ -99,25 +99,34 @@ class PrecedentResponse(BaseModel):
     decisions: list[DecisionOut] = Field(description="decisions with this number (usually one)")
 
 
+class ArticlePrecedentsQuery(AsOfQuery):
+    """Query parameters of GET /api/laws/{law}/articles/{article}/precedents."""
+
+    limit: int = Field(20, ge=1, le=200)
+    include_former: bool = Field(False, description="also decisions citing a former version (구법) of it")
+
+
+class PrecedentSearchQuery(BaseModel):
+    """Query parameters of GET /api/precedents."""
+
+    q: Question = Field(description="question, issue text or case number")
+    top_k: int = Field(10, ge=1, le=50)
+
+
 @router.get("/api/laws/{law}/articles/{article}/precedents", response_model=ArticlePrecedentsResponse,
             responses=error_responses(404, 422, 503, 504),
             summary="decisions whose 참조조문 cite the article, newest first / 조문을 인용한 판례")
 async def article_precedents(
     engine: EngineDep,
-    law: str = PathParam(..., min_length=1, max_length=MAX_LAW_NAME, description="title or abbreviation"),
-    article: str = PathParam(..., min_length=1, max_length=40, description="제750조, 750, 제839조의2"),
-    as_of: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
-    limit: int = Query(20, ge=1, le=200),
-    include_former: bool = Query(False, description="also decisions citing a former version (구법) of it"),
+    law: Annotated[str, PathParam(min_length=1, max_length=MAX_LAW_NAME, description="title or abbreviation")],
+    article: Annotated[ArticleLabel, PathParam(description="제750조, 750, 제839조의2")],
+    params: Annotated[ArticlePrecedentsQuery, Query()],
 ) -> ArticlePrecedentsResponse:
     from legal_rag.precedents.service import cited_by, precedents_for
 
-    day = parse_as_of(as_of)
-    number = article_number(article)
-
     def job(loaded: Loaded) -> ArticlePrecedentsResponse | None:
         try:
-            found = cited_by(loaded.engine, law, number, day, limit, include_former)
+            found = cited_by(loaded.engine, law, article, params.as_of, params.limit, params.include_former)
         except LookupError as exc:
             raise unknown_law_error(exc, status=404) from None
         if found is None:
@@ -128,27 +137,22 @@ async def article_precedents(
 
     out = await engine.run(job)
     if out is None:
-        raise ApiError(404, "not_found", f"「{law}」 {number}을(를) 찾을 수 없습니다 / no article {number} in {law}",
+        raise ApiError(404, "not_found", f"「{law}」 {article}을(를) 찾을 수 없습니다 / no article {article} in {law}",
                            law=law)
     return out
 
 
 @router.get("/api/precedents", response_model=PrecedentSearchResponse, responses=error_responses(404, 422, 503, 504),
             summary="decisions for a question or a case number / 판례 검색")
-async def search_precedents(
-    engine: EngineDep,
-    settings: SettingsDep,
-    q: str = Query(..., min_length=1, max_length=MAX_QUERY, description="question, issue text or case number"),
-    top_k: int = Query(10, ge=1, le=50),
-) -> PrecedentSearchResponse:
+async def search_precedents(engine: EngineDep, params: Annotated[PrecedentSearchQuery, Query()]
+                            ) -> PrecedentSearchResponse:
     from legal_rag.precedents.service import precedents_for, search_decisions
-
-    query = check_question(q, settings, "q")
 
     def job(loaded: Loaded) -> PrecedentSearchResponse | None:
         if precedents_for(loaded.engine) is None:
             return None
-        return PrecedentSearchResponse(query=query, decisions=search_decisions(loaded.engine, query, top_k))
+        return PrecedentSearchResponse(query=params.q, decisions=search_decisions(loaded.engine, params.q,
+                                                                                  params.top_k))
 
     out = await engine.run(job)
     if out is None:
