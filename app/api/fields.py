@@ -57,7 +57,8 @@ def failed_check(error: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 class Limits(Protocol):
-    """The configurable limits the checks apply (app.settings.Settings has them)."""
+    """The configurable limits the checks apply: app.settings.Settings has them (a protocol, not Settings: the
+    settings module imports the generation package, which imports app.schemas, which uses these types)."""
 
     @property
     def max_question_chars(self) -> int: ...
@@ -84,7 +85,9 @@ def configured(info: ValidationInfo) -> Limits:
     context={"settings": settings})` (the web form, tests). FastAPI validates request models without a context,
     so for the JSON routes they are the settings of the app serving the request, which app.middleware puts in
     `request_limits` for every request: each app's own Settings, so an app a test creates with overridden
-    limits validates with those. Outside both: the defaults (the schema's caps)."""
+    limits validates with those. (The alternative, a dependency that validates the raw body again with a
+    context, validates twice and loses the models' place in the OpenAPI document.) Outside both: the defaults
+    (the schema's caps)."""
     given = (info.context or {}).get("settings")
     return given or request_limits.get() or DefaultLimits()
 
