@@ -19,7 +19,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -193,15 +193,38 @@ class System(Protocol):
 
 
 class EngineSystem:
-    """Engine.search: explicit citations first, then fused retrieval (what the product serves)."""
+    """Engine.search: explicit citations first, then fused retrieval (what the product serves). On an index with
+    decisions, each item's own decision (its `source`) and `exclude_sources` are left out of the precedent
+    signal, so that no question finds the decision it was taken from."""
 
-    def __init__(self, engine: Any, name: str = "ours", description: str = "Engine.search (hybrid + citations)"):
+    def __init__(self, engine: Any, name: str = "ours", description: str = "Engine.search (hybrid + citations)",
+                 exclude_sources: Collection[str] = ()) -> None:
         self.engine = engine
         self.name = name
         self.description = description
+        self.exclude = frozenset(exclude_sources)
 
     def rank(self, query: str, top_k: int, as_of: date) -> list[tuple[str, str]]:
-        return [(h.law, h.article) for h in self.engine.search(query, top_k=top_k, as_of=as_of).hits]
+        hits = self.engine.search(query, top_k=top_k, as_of=as_of, exclude_sources=self.exclude).hits
+        return [(h.law, h.article) for h in hits]
+
+    def rank_item(self, item: EvalItem, top_k: int, as_of: date) -> list[tuple[str, str]]:
+        exclude = self.exclude | ({item.source} if item.source else set())
+        hits = self.engine.search(item.query, top_k=top_k, as_of=as_of, exclude_sources=exclude).hits
+        return [(h.law, h.article) for h in hits]
+
+
+def precedent_system(engine: Any, weight: float, exclude_sources: Collection[str] = ()) -> EngineSystem:
+    """Engine.search with the decisions' 참조조문 at `weight` (the engine fuses them when its index has decisions;
+    0 = statutes only), each item's own decision excluded as for "ours"."""
+    from legal_rag.precedents.service import precedents_for
+
+    if precedents_for(engine) is None:
+        raise ValueError("this index has no decisions (ingest --precedents DIR) / 판례가 없는 색인입니다")
+    config = replace(engine.retriever.config, precedent_weight=weight)
+    return EngineSystem(engine.with_config(config), f"ours+precedents(w={weight:g})",
+                        f"Engine.search with decisions' 참조조문 at weight {weight:g}; each item's own decision excluded",
+                        exclude_sources)
 
 
 class RetrieverSystem:
@@ -459,8 +482,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--no-verify", action="store_true", help="skip the index checksum verification (faster start)")
     p.add_argument("--precedent-weight", type=float, action="append", default=[],
-                   help="also score Engine.search fused with the decisions' 참조조문 at this weight (repeatable; index "
-                        "built with --precedents); each item's own decision (`source`) is excluded")
+                   help="also score Engine.search with the decisions' 참조조문 at this weight (repeatable; index built "
+                        "with --precedents; the default weight is the engine's own); each item's own decision "
+                        "(`source`) is always excluded")
     p.add_argument("--exclude-sources", type=Path, default=None,
                    help="decisions left out of the precedent signal for every item (one source per line, or JSONL)")
 
@@ -469,7 +493,7 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _load_ours(index: Path, verify: bool) -> tuple[Any, System, str | None]:
+def _load_ours(index: Path, verify: bool, exclude_sources: Collection[str] = ()) -> tuple[Any, System, str | None]:
     """(engine or None, our system, warning). Without legal_rag.search.engine the bare hybrid retriever stands in, labelled."""
     try:
         from legal_rag.search.engine import Engine
@@ -482,7 +506,7 @@ def _load_ours(index: Path, verify: bool) -> tuple[Any, System, str | None]:
                    "resolver / 엔진을 불러올 수 없어 인용 해석 없이 평가했습니다")
         return None, RetrieverSystem(HybridRetriever(bundle), "ours", "HybridRetriever only (no Engine)"), warning
     engine = Engine(index, verify=verify)
-    return engine, EngineSystem(engine), None
+    return engine, EngineSystem(engine, exclude_sources=exclude_sources), None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -510,7 +534,7 @@ def run(args: argparse.Namespace) -> int:
         _log(f"index not found: {args.index}; build it with `legal-rag ingest` / 색인이 없습니다")
         return 3
     try:
-        engine, ours_system, warning = _load_ours(args.index, verify=not args.no_verify)
+        engine, ours_system, warning = _load_ours(args.index, verify=not args.no_verify, exclude_sources=_exclude_list(args))
     except IndexIntegrityError as exc:
         _log(f"index failed verification: {exc}")
         return 3
@@ -536,18 +560,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exclude_list(args: argparse.Namespace) -> list[str]:
+    from ingest.precedent_source import read_exclude_list
+
+    return sorted(read_exclude_list(getattr(args, "exclude_sources", None)))
+
+
 def _precedent_reports(args: argparse.Namespace, engine: Any, items: Sequence[EvalItem],
                        as_of: date) -> list[SystemReport]:
     if not getattr(args, "precedent_weight", None) or engine is None:
         return []
-    from bench.precedent_eval import PrecedentSignalSystem
-    from ingest.precedent_source import read_exclude_list
-
-    exclude = read_exclude_list(args.exclude_sources)
+    exclude = _exclude_list(args)
     out = []
     for w in args.precedent_weight:
         try:
-            out.append(evaluate(PrecedentSignalSystem(engine, w, exclude), items, args.top_k, as_of))
+            out.append(evaluate(precedent_system(engine, w, exclude), items, args.top_k, as_of))
         except ValueError as exc:  # an index without decisions
             out.append(unavailable(f"ours+precedents(w={w:g})", "Engine.search + decisions", str(exc)))
     return out

@@ -22,8 +22,9 @@ from bench.evaluation import load_dataset
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
 from legal_rag.versions import today_kst
 
-# What Engine.search did before the statute signals: BM25 ⊕ offline dense at 0.25, no statute evidence or prior.
-PREVIOUS = replace(RetrievalConfig(), dense_weight=0.25, statute_weight=0.0, statute_prior=0.0)
+# What Engine.search did before the precedent signal (issue 11, first round): statute evidence and citation prior,
+# no decisions. (Before that: dense_weight=0.25, statute_weight=0, statute_prior=0; docs/benchmarks.md.)
+PREVIOUS = replace(RetrievalConfig(), precedent_weight=0.0)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

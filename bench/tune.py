@@ -53,6 +53,10 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("delegation", "위임 expansion (시행령 -> 법 article)", "delegation", (False, True)),
     Signal("subordinate-prior", "시행령/시행규칙 articles down-weighted unless named", "subordinate_prior",
            (0.75, 1.0)),
+    Signal("precedents", "articles the closest decisions cite (참조조문), own decision excluded; index with decisions",
+           "precedent_weight", (0.0, 0.5, 1.0, 1.5)),
+    Signal("precedent-gate", "BM25 score a decision's issue needs to vote at full strength (0 = any best match)",
+           "precedent_full_score", (0.0, 10.0, 20.0, 30.0)),
     Signal("law-mention-boost", "boost of articles of a statute the question names", "law_mention_boost",
            (1.5, 2.0)),
 )

@@ -231,8 +231,8 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
 
     Governing: every article cited in the question; without citations, the top-5 ranked articles covering at
     least GOVERNING_SHARE of the best coverage among them (at most MAX_GOVERNING). Related: other articles covering at
-    least RELATED_SHARE of it, the 법 article a retrieved 시행령 implements, and 시행령 articles implementing a
-    governing article (at most MAX_RELATED).
+    least RELATED_SHARE of it, the 법 article a retrieved 시행령 implements, 시행령 articles implementing a
+    governing article, and articles the closest decisions cite (at most MAX_RELATED).
     """
     ranked = sorted(hits, key=lambda h: h.rank)
     if not ranked:
@@ -275,6 +275,9 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
             reason = f"「{parent.law}」 {parent.article}를 시행하는 하위 법령 조문(위임)"
         elif s.hit.source == "delegation":
             reason = "검색된 시행령·시행규칙 조문이 근거로 드는 법률 조문(위임)"
+        elif s.hit.source == "precedent":
+            # Courts cite it for issues like this one even where it shares few words with the question.
+            reason = "질문과 가까운 판례가 참조조문으로 든 조문"
         elif s.coverage > 0 and s.coverage >= RELATED_SHARE * best:
             reason = f"질문의 {_quote_words(_words(s.matched, idf, groups))}이(가) 나오는 관련 조문"
         else:

@@ -166,14 +166,19 @@ class PrecedentIndex:
     # ------------------------------------------------------------------------------------------ signal
 
     def article_scores(self, query: str, exclude_sources: Collection[str] = (), top_issues: int = 10,
-                       ) -> dict[str, float]:
+                       full_score: float = 0.0) -> dict[str, float]:
         """Evidence for statute retrieval: the question's closest issues (BM25), each voting for the current
-        articles its 참조조문 cite, weighted by the issue's score relative to the best. doc_id -> score in (0, 1]."""
+        articles its 참조조문 cite, weighted by the issue's score relative to the best. doc_id -> score in (0, 1].
+
+        `full_score` > 0: a best issue scoring below it votes proportionally less (best / full_score), so that a
+        question no decision is really about (a short practitioner question against a few decisions) does not get
+        the nearest decision's articles at full strength."""
         scores = self.issue_scores(query, exclude_sources)
         if not len(scores) or float(scores.max()) <= 0:
             return {}
         top = np.argsort(-scores, kind="stable")[:top_issues]
         best = float(scores[top[0]])
+        strength = min(1.0, best / full_score) if full_score > 0 else 1.0
         out: dict[str, float] = {}
         for row in top:
             s = float(scores[row])
@@ -182,5 +187,5 @@ class PrecedentIndex:
             did, number = int(self.row_decision[row]), int(self.row_issue[row])
             cites = self._cites.get(did, {})
             for doc_id in cites.get(number, []) + cites.get(0, []):
-                out[doc_id] = max(out.get(doc_id, 0.0), s / best)
+                out[doc_id] = max(out.get(doc_id, 0.0), strength * s / best)
         return out

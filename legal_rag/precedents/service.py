@@ -120,39 +120,13 @@ def search_decisions(engine: Any, query: str, top_k: int = 10,
     return out
 
 
-def precedent_article_scores(engine: Any, query: str, exclude_sources: Collection[str] = ()) -> dict[str, float]:
-    """Optional retrieval signal: doc_id -> evidence in (0, 1] that the article governs the question, from the
-    decisions whose 판시사항/판결요지 are closest to it (their 참조조문). Empty without decisions. Evaluation passes
-    each item's own decision in `exclude_sources` so that no question finds itself."""
+def precedent_article_scores(engine: Any, query: str, exclude_sources: Collection[str] = (),
+                             full_score: float = 0.0) -> dict[str, float]:
+    """Retrieval signal (Engine.search): doc_id -> evidence in (0, 1] that the article governs the question, from
+    the decisions whose 판시사항/판결요지 are closest to it (their 참조조문); see PrecedentIndex.article_scores for
+    `full_score`. Empty without decisions. Evaluation passes each item's own decision in `exclude_sources` so that
+    no question finds itself."""
     index = precedents_for(engine)
-    return index.article_scores(query, exclude_sources) if index is not None else {}
+    return index.article_scores(query, exclude_sources, full_score=full_score) if index is not None else {}
 
 
-PRECEDENT_RRF_K = 60  # as the retriever's own fusion
-
-
-def rerank_with_precedents(engine: Any, query: str, ranked: list[tuple[str, str, str]], weight: float,
-                           exclude_sources: Collection[str] = ()) -> list[tuple[str, str, str]]:
-    """Fuse an article ranking [(doc_id, law title, article)] with precedent_article_scores: RRF over the
-    ranking plus `weight` × signal × the RRF share of rank 1. Articles only the decisions point at join the
-    ranking. The lead may plug this (or the signal alone) into retrieval; bench/precedent_eval.py measures it."""
-    signal = precedent_article_scores(engine, query, exclude_sources)
-    if not signal or weight <= 0:
-        return list(ranked)
-    top = 1.0 / (PRECEDENT_RRF_K + 1)
-    score: dict[str, float] = {}
-    label: dict[str, tuple[str, str]] = {}
-    for rank, (doc_id, law, article) in enumerate(ranked, 1):
-        score[doc_id] = score.get(doc_id, 0.0) + 1.0 / (PRECEDENT_RRF_K + rank)
-        label.setdefault(doc_id, (law, article))
-    statutes = engine.bundle.statutes
-    for doc_id, s in signal.items():
-        mst, _, article = doc_id.partition(":")
-        if doc_id not in label:
-            st = statutes.get(mst)
-            if st is None:
-                continue  # resolved against a statute version this index no longer holds
-            label[doc_id] = (st.title, article)
-        score[doc_id] = score.get(doc_id, 0.0) + weight * s * top
-    order = sorted(score, key=lambda d: -score[d])
-    return [(d, *label[d]) for d in order]

@@ -5,9 +5,10 @@ Routes and the CLI call these plain methods; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,9 @@ from legal_rag.citations import (
     normalize_article_forms,
     resolve_citations,
 )
+from legal_rag.precedents.service import precedent_article_scores
 from legal_rag.search.bundle import IndexBundle
+from legal_rag.search.fusion import evidence_rrf
 from legal_rag.search.results import Citation, Hit, SearchResponse
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle, config_from_env
 from legal_rag.tokenizer import tokenize
@@ -83,6 +86,12 @@ class Engine:
 
     def close(self) -> None:
         self.bundle.close()
+
+    def with_config(self, config: RetrievalConfig) -> Engine:
+        """This engine with another retrieval configuration over the same loaded index (evaluation, tuning)."""
+        other = copy.copy(self)
+        other.retriever = HybridRetriever(self.bundle, config)
+        return other
 
     @property
     def manifest(self) -> Any:
@@ -173,9 +182,12 @@ class Engine:
         return len(content) <= 1
 
     def search(
-        self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = ()
+        self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = (),
+        exclude_sources: Collection[str] = (),
     ) -> SearchResponse:
-        """Explicit citations first (resolved before any similarity search), then fused retrieval."""
+        """Explicit citations first (resolved before any similarity search), then fused retrieval (with the
+        decisions' evidence when the index has decisions; `exclude_sources` leaves decisions out of it, so that
+        an evaluation question taken from a decision does not find that decision)."""
         as_of = as_of or today_kst()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -201,7 +213,11 @@ class Engine:
         if not (resolved and self._only_citations(query, resolved)):
             t1 = time.perf_counter()
             mentioned = self.mentioned_laws(query)
-            scored = self.retriever.retrieve_scored(query, top_k + len(seen), as_of, law_titles, mentioned)
+            wanted = top_k + len(seen)
+            config = self.retriever.config
+            pool = max(wanted, config.precedent_pool) if config.precedent_weight > 0 else wanted
+            scored = self.retriever.retrieve_scored(query, pool, as_of, law_titles, mentioned)
+            scored = self._with_precedents(query, scored, as_of, law_titles, exclude_sources)[:wanted]
             scored = self._expand_delegation(scored, as_of, top_k)
             for h in self.retriever.to_hits([s for s in scored if s.doc_id not in seen], as_of):
                 if len(hits) >= top_k:
@@ -220,6 +236,32 @@ class Engine:
         found = find_law_mentions(query, self.catalog)
         found += [t for t in stem_mentions(query, self._law_stems) if t not in found]
         return found
+
+    def _with_precedents(self, query: str, scored: list[ScoredArticle], as_of: date, laws: Sequence[str],
+                         exclude_sources: Collection[str]) -> list[ScoredArticle]:
+        """The ranking fused with the articles that the decisions closest to the question cite (참조조문), in the
+        versions that apply on `as_of`; articles only the decisions name join with source "precedent"."""
+        config = self.retriever.config
+        if config.precedent_weight <= 0:
+            return scored
+        evidence = precedent_article_scores(self, query, exclude_sources, config.precedent_full_score)
+        if not evidence:
+            return scored
+        current = self.retriever.in_force(list(evidence), as_of, laws)
+        votes: dict[str, float] = {}
+        for doc_id, s in evidence.items():
+            if doc_id in current:
+                votes[current[doc_id]] = max(votes.get(current[doc_id], 0.0), s)
+        fused = evidence_rrf([s.doc_id for s in scored], votes, config.precedent_weight, config.rrf_k)
+        by_id = {s.doc_id: s for s in scored}
+        out = []
+        for doc_id in sorted(fused, key=lambda d: -fused[d]):
+            sa = by_id.get(doc_id) or ScoredArticle(doc_id, 0.0, "precedent")
+            sa.score = fused[doc_id]
+            if doc_id in votes:
+                sa.parts["precedent"] = votes[doc_id]
+            out.append(sa)
+        return out
 
     def _expand_delegation(self, scored: list[ScoredArticle], as_of: date, top_k: int) -> list[ScoredArticle]:
         """위임 expansion: a retrieved 시행령/시행규칙 article brings the 법 article it implements along."""

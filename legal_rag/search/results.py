@@ -49,7 +49,7 @@ class Hit(BaseModel):
     effective: str | None = Field(description="시행일자 of this version, YYYY-MM-DD")
     pending: bool = Field(False, description="True: 시행 예정, the text in force on the as-of date is not in the corpus")
     note: str = ""
-    source: Literal["citation", "retrieval", "delegation"] = "retrieval"
+    source: Literal["citation", "retrieval", "delegation", "precedent"] = "retrieval"
     chapter: str = ""
     deleted: bool = False
     article_effective: str = Field("", description="this article's own 시행일 (YYYY-MM-DD) where the version's "

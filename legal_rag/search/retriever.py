@@ -63,6 +63,15 @@ class RetrievalConfig:
     # (1 + w x log-scaled count) of the statute's distinct citing statutes / the article's citing articles.
     statute_prior: float = 4.0  # chosen with statute_weight; article_prior and statute_expand did not help
     article_prior: float = 0.0
+    # Court decisions (an index built with --precedents): the articles the decisions closest to the question cite
+    # in their 참조조문, fused with the ranking (fusion.evidence_rrf over the top `precedent_pool`). 0 = off.
+    # Chosen on held-out folds of the whole corpus, each question's own decision excluded (docs/evaluation.md).
+    precedent_weight: float = 1.0
+    precedent_pool: int = 50
+    # A best-matching issue must reach this BM25 score (issue index of the decisions) to vote at full strength;
+    # weaker matches vote proportionally less (PrecedentIndex.article_scores). Chosen on the same folds; a scale
+    # of the decisions' term statistics, so re-tune it (`legal-rag tune`) for a much larger decision collection.
+    precedent_full_score: float = 20.0
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> RetrievalConfig:
@@ -174,6 +183,30 @@ class HybridRetriever:
                 continue
             allowed[i] = True
         return allowed
+
+    def in_force(self, doc_ids: Sequence[str], as_of: date, laws: Sequence[str] = ()) -> dict[str, str]:
+        """doc_id -> the doc_id of the same article in the version of its statute that applies on `as_of` (and
+        passes the law filter); articles that version lacks are left out. Decisions cite articles as they
+        read when the index was built, which need not be the version a question is asked about."""
+        allowed = self._statute_allowed(as_of, tuple(sorted(laws)))
+        chosen = self.versions(as_of)
+        out: dict[str, str] = {}
+        for doc_id in doc_ids:
+            mst, label = split_doc_id(doc_id)
+            st = self.bundle.statutes.get(mst)
+            vc = chosen.get(st.law_id) if st is not None else None
+            if vc is None or not allowed[self.bundle.mst_pos[vc.statute.mst]]:
+                continue
+            if vc.statute.mst == mst:
+                out[doc_id] = doc_id
+                continue
+            try:
+                found = self.bundle.store.find_article(vc.statute.mst, ArticleNumber.parse(label))
+            except ValueError:
+                found = None
+            if found is not None:
+                out[doc_id] = found.doc_id
+        return out
 
     def statute_scores(self, query: str, as_of: date, laws: tuple[str, ...] = ()) -> dict[str, float]:
         """RRF weights of the statute versions that best match the query as whole documents (mst -> weight)."""
