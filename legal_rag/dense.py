@@ -151,21 +151,49 @@ class DenseIndex:
         vectors, lists = _ivf_contents(index)
         return vectors, centroids, lists
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, rows_within: np.ndarray | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (n_queries, k') with k' = min(k, ntotal), best first.
 
         An approximate index (IVF, HNSW) may find fewer than k' neighbours for a query; the missing places hold
-        row -1 and score -inf.
+        row -1 and score -inf. `rows_within` (row numbers) restricts the search to those rows inside FAISS (an
+        IDSelector), so a search filtered to one law returns that law's k nearest rows instead of whatever of
+        the global top k happens to belong to it; an IVF index then probes every list (exact over the subset).
         """
         q = _as_matrix(queries, self.dim)
-        k = min(int(k), self.ntotal)
+        k = min(int(k), self.ntotal if rows_within is None else len(rows_within))
         if k <= 0 or q.shape[0] == 0:
             return np.zeros((q.shape[0], 0), dtype=np.float32), np.zeros((q.shape[0], 0), dtype=np.int64)
-        scores, rows = self.index.search(q, k)  # type: ignore[attr-defined]
+        if rows_within is None:
+            scores, rows = self.index.search(q, k)  # type: ignore[attr-defined]
+        else:
+            scores, rows = self._search_within(q, k, np.asarray(rows_within, dtype=np.int64))
         scores = np.asarray(scores, dtype=np.float32)
         rows = np.asarray(rows, dtype=np.int64)
         scores[rows < 0] = -np.inf
         return scores, rows
+
+    def _search_within(self, q: np.ndarray, k: int, rows_within: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        faiss = _faiss()
+        if self.device != "cpu":
+            # GPU indexes take no IDSelector here: search wide enough on the GPU and keep the allowed rows.
+            wide = min(self.ntotal, max(k * 8, 1024))
+            scores, rows = self.index.search(q, wide)  # type: ignore[attr-defined]
+            keep = np.isin(rows, rows_within)
+            out_s = np.full((q.shape[0], k), -np.inf, dtype=np.float32)
+            out_r = np.full((q.shape[0], k), -1, dtype=np.int64)
+            for i in range(q.shape[0]):
+                r, sc = rows[i][keep[i]][:k], scores[i][keep[i]][:k]
+                out_r[i, : len(r)], out_s[i, : len(r)] = r, sc
+            return out_s, out_r
+        selector = faiss.IDSelectorBatch(rows_within)
+        if self.kind == "ivf":
+            params: object = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nlist)  # type: ignore[attr-defined]
+        elif self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, 4 * k))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        return self.index.search(q, k, params=params)  # type: ignore[attr-defined,no-any-return]
 
     def save(self, directory: str | Path) -> list[str]:
         """Write `dense.faiss` (always the CPU form, so any machine can read it); returns the file names."""

@@ -149,3 +149,21 @@ def test_statute_articles_find_themselves(law_dir: Path, tmp_path: Path) -> None
     loaded = DenseIndex.load(tmp_path, use_gpu=False)
     _, rows = loaded.search(emb.encode([articles[i].text for i in distinct]), 1)
     assert np.array_equal(rows[:, 0], np.asarray(distinct))
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_search_within_rows_stays_inside_them(vectors: np.ndarray, kind: str) -> None:
+    index = DenseIndex.build(vectors, kind=kind)
+    allowed = np.arange(5, 3000, 97)  # 31 rows scattered over the lists
+    scores, rows = index.search(vectors[:4], 10, rows_within=allowed)
+    assert rows.shape == (4, 10)
+    assert np.isin(rows[rows >= 0], allowed).all()
+    # Exact over the subset for flat and IVF (every list probed): the best allowed rows by inner product.
+    if kind != "hnsw":
+        expected = allowed[np.argsort(-(vectors[allowed] @ vectors[:4].T), axis=0)[:10]].T
+        assert np.array_equal(rows, expected)
+    # A query that is itself an allowed row finds itself first.
+    _, own = index.search(vectors[allowed[:3]], 1, rows_within=allowed)
+    assert own[:, 0].tolist() == allowed[:3].tolist()
+    # k is capped at the subset's size.
+    assert index.search(vectors[:1], 50, rows_within=allowed[:5])[1].shape == (1, 5)

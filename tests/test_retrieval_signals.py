@@ -202,3 +202,27 @@ def test_dense_weight_zero_skips_the_query_encoder(service_index) -> None:  # ty
         assert on and calls == [["해고의 제한"]]
     finally:
         bundle.close()
+
+
+def test_a_law_filter_searches_inside_faiss(service_index) -> None:  # type: ignore[no-untyped-def]
+    """With a law filter the dense side returns that law's nearest articles (searched inside the allowed rows),
+    not the few of them that a global top k happens to hold."""
+    from legal_rag.articles import split_doc_id
+    from legal_rag.search.bundle import IndexBundle
+    from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
+
+    bundle = IndexBundle(service_index.index)
+    try:
+        retriever = HybridRetriever(bundle, RetrievalConfig(dense_weight=0.25, dense_candidates=30))
+        law = "부가가치세법"  # a question about dismissal, filtered to the VAT act
+        mask = retriever._mask(AS_OF, (law,))
+        inside = retriever.dense_scores("해고의 제한", mask, filtered=True)
+        titles = {bundle.statutes[split_doc_id(d)[0]].title for d in inside}
+        assert titles == {law}
+        allowed_articles = {bundle.chunk_doc_ids[r] for r in mask.nonzero()[0]}
+        assert len(allowed_articles) > 30 and len(inside) >= 20  # 30 nearest chunks, a few articles split in 항s
+        # The old way (global search, then the mask) finds fewer of them for a question about another law.
+        after = retriever.dense_scores("해고의 제한", mask, filtered=False)
+        assert set(after) <= set(inside) and len(after) < len(inside)
+    finally:
+        bundle.close()

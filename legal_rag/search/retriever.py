@@ -145,10 +145,16 @@ class HybridRetriever:
                 rows = np.union1d(rows, extra)
         return self._per_article(rows, scores[rows])
 
-    def dense_scores(self, query: str, mask: np.ndarray) -> dict[str, float]:
+    def dense_scores(self, query: str, mask: np.ndarray, filtered: bool = False) -> dict[str, float]:
+        """Best chunk score per article among the nearest chunks. `filtered` (a law filter is set): the search
+        runs inside the allowed rows (FAISS IDSelector), since a few laws' chunks are rarely in a global top k;
+        otherwise the global search is post-filtered by date (nearly every chunk is allowed)."""
         if self.bundle.dense is None or self.config.dense_weight <= 0:  # off: no query encoding, no FAISS search
             return {}
         vec = self.bundle.embedder.encode([query])
+        if filtered:
+            scores, rows = self.bundle.dense.search(vec, self.config.dense_candidates, rows_within=np.flatnonzero(mask))
+            return self._per_article(rows[0][rows[0] >= 0], scores[0][rows[0] >= 0])
         k = min(self.config.dense_candidates * 4, len(self.bundle.chunk_doc_ids))
         scores, rows = self.bundle.dense.search(vec, k)
         scores, rows = scores[0], rows[0]
@@ -235,7 +241,7 @@ class HybridRetriever:
         c = self.config
         statute_rrf = self.statute_scores(query, as_of, tuple(sorted(laws))) if c.statute_weight > 0 else {}
         top_statutes = sorted(statute_rrf, key=lambda m: -statute_rrf[m])[: c.statute_expand_statutes]
-        fused = self.fuse(self.bm25_scores(query, mask, top_statutes), self.dense_scores(query, mask))
+        fused = self.fuse(self.bm25_scores(query, mask, top_statutes), self.dense_scores(query, mask, bool(laws)))
         graph = self.bundle.citation_graph if (c.statute_prior > 0 or c.article_prior > 0) else None
         mentioned = {law_key(t) for t in mentioned_laws}
         for sa in fused.values():
