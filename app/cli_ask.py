@@ -11,7 +11,15 @@ import argparse
 import json
 import sys
 
-from app.cli_search import EXIT_USAGE, add_common, check_query, citation_line, load_engine, unknown_law_message
+from app.cli_search import (
+    EXIT_USAGE,
+    add_common,
+    check_query,
+    citation_line,
+    load_engine,
+    load_settings,
+    unknown_law_message,
+)
 from app.schemas import SCHEMA_VERSION, AskResponse
 
 STATUS_KO = {"verified": "근거 조문", "not_in_context": "존재 확인(근거 아님)", "not_found": "확인 불가", "resolved": "질문 인용"}
@@ -48,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
     from app.answering import Answerer
     from app.generation.factory import make_generator
     from app.generation.prompt import PromptBudgetError
-    from app.settings import Settings
     from legal_rag.search.engine import UnknownLawError
 
-    settings = Settings(generator=args.generator) if args.generator else Settings()
+    settings = load_settings(**({"generator": args.generator} if args.generator else {}))
+    if settings is None:
+        return EXIT_USAGE
     checked = check_query(args, args.question, settings)
     if checked is None:
         return EXIT_USAGE

@@ -13,7 +13,7 @@ import textwrap
 from datetime import date
 from typing import Any
 
-from app.cli_search import EXIT_INDEX, EXIT_USAGE, check_arguments, load_engine, unknown_law_message
+from app.cli_search import EXIT_INDEX, EXIT_USAGE, check_arguments, load_engine, load_settings, unknown_law_message
 from legal_rag.precedents.results import SCHEMA_VERSION_PRECEDENTS, CitingDecisionOut, DecisionOut
 
 NO_PRECEDENTS = ("this index has no decisions: rebuild it with `legal-rag ingest … --precedents DIR` / "
@@ -139,7 +139,6 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from app.api.models import AsOfQuery
-    from app.settings import Settings
     from legal_rag.precedents.service import precedents_for
 
     text = " ".join(args.case_number).strip()
@@ -147,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
         print("give a case number or --cites ARTICLE (one of them) / 사건번호 또는 --cites 중 하나를 주십시오",
               file=sys.stderr)
         return EXIT_USAGE
-    settings = Settings()
+    settings = load_settings()
+    if settings is None:
+        return EXIT_USAGE
     checked = check_arguments(AsOfQuery, {"as_of": args.as_of}, settings)  # the article route's as_of check
     if checked is None:
         return EXIT_USAGE

@@ -10,13 +10,16 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from app.api.fields import AsOf, LawFilters, Question, TopK
 from app.schemas import SCHEMA_VERSION, Citation, Hit
 from legal_rag.versions import today_kst
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 EXIT_INDEX = 3
 EXIT_USAGE = 2
@@ -51,6 +54,19 @@ def check_arguments(model: type[M], data: dict[str, Any], settings: Any) -> M | 
         from app.errors import validation_message  # the service's error module: FastAPI, only when needed
 
         print(validation_message(exc.errors(), settings), file=sys.stderr)
+        return None
+
+
+def load_settings(**overrides: Any) -> Settings | None:
+    """app.settings.Settings from the LEGAL_RAG_* environment (and `overrides`); None when a value is invalid,
+    after saying which (the caller exits EXIT_USAGE; the limits of the checks above come from here)."""
+    from app.settings import Settings  # at run time only: it imports the generation package
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"잘못된 LEGAL_RAG_* 설정입니다 / invalid LEGAL_RAG_* setting: {problems}", file=sys.stderr)
         return None
 
 
@@ -143,10 +159,11 @@ def citation_line(c: Citation) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.settings import Settings
     from legal_rag.search.engine import UnknownLawError
 
-    settings = Settings()
+    settings = load_settings()
+    if settings is None:
+        return EXIT_USAGE
     checked = check_query(args, args.query, settings)
     if checked is None:
         return EXIT_USAGE

@@ -131,3 +131,14 @@ def test_cli_process_refuses_without_traceback(service_index: ServiceIndex) -> N
         proc = _cli(*argv)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.strip() == message and proc.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_cli_refuses_an_invalid_setting(service_index: ServiceIndex, capsys: Any, monkeypatch: pytest.MonkeyPatch,
+                                        command: str) -> None:
+    """A limit the settings refuse (LEGAL_RAG_MAX_TOP_K above the schema's 50) is a clear error, exit 2, not a
+    traceback."""
+    monkeypatch.setenv("LEGAL_RAG_MAX_TOP_K", "100")
+    assert main([command, "--index", str(service_index.index), "민법 제54조"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("잘못된 LEGAL_RAG_* 설정입니다 / invalid LEGAL_RAG_* setting: max_top_k: ")
