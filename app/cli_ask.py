@@ -11,7 +11,15 @@ import argparse
 import json
 import sys
 
-from app.cli_search import add_common, citation_line, load_engine, unknown_law_message
+from app.cli_search import (
+    EXIT_USAGE,
+    add_common,
+    check_query,
+    citation_line,
+    load_engine,
+    load_settings,
+    unknown_law_message,
+)
 from app.schemas import SCHEMA_VERSION, AskResponse
 
 STATUS_KO = {"verified": "근거 조문", "not_in_context": "존재 확인(근거 아님)", "not_found": "확인 불가", "resolved": "질문 인용"}
@@ -48,34 +56,30 @@ def run(args: argparse.Namespace) -> int:
     from app.answering import Answerer
     from app.generation.factory import make_generator
     from app.generation.prompt import PromptBudgetError
-    from app.settings import Settings
     from legal_rag.search.engine import UnknownLawError
-    from legal_rag.versions import today_kst
 
-    question = " ".join(args.question).strip()
-    if not question:
-        print("empty question / 질문이 비었습니다", file=sys.stderr)
-        return 2
-    settings = Settings(generator=args.generator) if args.generator else Settings()
-    if len(question) > settings.max_question_chars:
-        print(f"question too long (max {settings.max_question_chars}) / 질문이 너무 깁니다", file=sys.stderr)
-        return 2
-    engine, code = load_engine(args.index)
+    settings = load_settings(**({"generator": args.generator} if args.generator else {}))
+    if settings is None:
+        return EXIT_USAGE
+    checked = check_query(args, args.question, settings)
+    if checked is None:
+        return EXIT_USAGE
+    question, top_k, as_of, laws = checked.question, checked.top_k, checked.as_of, checked.laws
+    engine, code = load_engine(args.index or settings.index_dir)
     if engine is None:
         return code
     try:
         config = settings.generator_config()
         settings.check_network(config)
         answerer = Answerer(make_generator(config))
-        as_of = args.as_of or today_kst()
         if args.json:
-            resp = answerer.ask(engine, question, args.top_k, as_of, args.law)
+            resp = answerer.ask(engine, question, top_k, as_of, laws)
             data = resp.model_dump()
             data["schema_version"] = SCHEMA_VERSION
             print(json.dumps(data, ensure_ascii=False, indent=2))
             return 0
         final: AskResponse | None = None
-        for piece in answerer.stream(engine, question, args.top_k, as_of, args.law):
+        for piece in answerer.stream(engine, question, top_k, as_of, laws):
             if isinstance(piece, AskResponse):
                 final = piece
             else:

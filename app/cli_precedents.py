@@ -10,9 +10,10 @@ import argparse
 import json
 import sys
 import textwrap
+from datetime import date
 from typing import Any
 
-from app.cli_search import EXIT_INDEX, _date, load_engine, unknown_law_message
+from app.cli_search import EXIT_INDEX, EXIT_USAGE, check_arguments, load_engine, load_settings, unknown_law_message
 from legal_rag.precedents.results import SCHEMA_VERSION_PRECEDENTS, CitingDecisionOut, DecisionOut
 
 NO_PRECEDENTS = ("this index has no decisions: rebuild it with `legal-rag ingest … --precedents DIR` / "
@@ -33,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="decisions whose 참조조문 cite this article, e.g. '민법 제750조' (newest first)")
     p.add_argument("--former", action="store_true", help="with --cites: include citations of former versions (구법)")
     p.add_argument("--limit", type=_limit, default=20, help="with --cites: at most this many decisions (default 20)")
-    p.add_argument("--as-of", type=_date, default=None, help="date for the article's version (default today)")
+    # A string here; AsOfQuery checks it in `run` (see app.cli_search.check_arguments).
+    p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", help="date for the article's version (default today)")
     p.add_argument("--index", default=None, help="index directory (default $LEGAL_RAG_INDEX_DIR or index/default)")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes schema_version)")
 
@@ -71,7 +73,7 @@ def decision_lines(d: DecisionOut) -> list[str]:
     return lines
 
 
-def _cites(engine: Any, args: argparse.Namespace) -> int:
+def _cites(engine: Any, args: argparse.Namespace, as_of: date) -> int:
     from legal_rag.citations import find_citations
     from legal_rag.precedents.service import cited_by
     from legal_rag.search.engine import UnknownLawError
@@ -91,7 +93,7 @@ def _cites(engine: Any, args: argparse.Namespace) -> int:
                                                   engine.catalog.suggest(ref.law_text or "")})()), file=sys.stderr)
         return 1
     try:
-        found = cited_by(engine, ref.law, article.label, args.as_of, args.limit, args.former)
+        found = cited_by(engine, ref.law, article.label, as_of, args.limit, args.former)
     except UnknownLawError as exc:
         print(unknown_law_message(exc), file=sys.stderr)
         return 1
@@ -136,14 +138,21 @@ def _lookup(engine: Any, index: Any, text: str, as_json: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from app.api.models import AsOfQuery
     from legal_rag.precedents.service import precedents_for
 
     text = " ".join(args.case_number).strip()
     if bool(text) == bool(args.cites):
         print("give a case number or --cites ARTICLE (one of them) / 사건번호 또는 --cites 중 하나를 주십시오",
               file=sys.stderr)
-        return 2
-    engine, code = load_engine(Path(args.index) if args.index else None)
+        return EXIT_USAGE
+    settings = load_settings()
+    if settings is None:
+        return EXIT_USAGE
+    checked = check_arguments(AsOfQuery, {"as_of": args.as_of}, settings)  # the article route's as_of check
+    if checked is None:
+        return EXIT_USAGE
+    engine, code = load_engine(Path(args.index) if args.index else settings.index_dir)
     if engine is None:
         return code
     try:
@@ -151,6 +160,6 @@ def run(args: argparse.Namespace) -> int:
         if index is None:
             print(NO_PRECEDENTS, file=sys.stderr)
             return EXIT_INDEX
-        return _cites(engine, args) if args.cites else _lookup(engine, index, text, args.json)
+        return _cites(engine, args, checked.as_of) if args.cites else _lookup(engine, index, text, args.json)
     finally:
         engine.close()

@@ -9,31 +9,65 @@ import argparse
 import json
 import sys
 import textwrap
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel, Field, ValidationError
+
+from app.api.fields import AsOf, LawFilters, Question, TopK
 from app.schemas import SCHEMA_VERSION, Citation, Hit
+from legal_rag.versions import today_kst
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 EXIT_INDEX = 3
+EXIT_USAGE = 2
 INGEST_HINT = "run `legal-rag ingest` first / 먼저 `legal-rag ingest`로 색인을 만드십시오"
+M = TypeVar("M", bound=BaseModel)
 
 
-def _date(text: str) -> date:
+# ---------------------------------------------------------------------------------------------- argument checks
+
+
+class QueryArguments(BaseModel):
+    """The query arguments of `search` and `ask`, checked by the request fields of the API (app.api.fields) and
+    nowhere else: the question stripped, not blank, within settings.max_question_chars; top_k within
+    settings.max_top_k; as_of a real YYYY-MM-DD day (absent: today); blank --law entries dropped. The fields are
+    named as AskRequest's, so a refusal reads as the API's (app.errors.validation_message words each one)."""
+
+    question: Question
+    top_k: TopK
+    as_of: AsOf = Field(default_factory=today_kst)
+    laws: LawFilters = Field(default_factory=list)
+
+
+def check_arguments(model: type[M], data: dict[str, Any], settings: Any) -> M | None:
+    """`data` (argument strings as typed) validated as `model` with the configured limits of `settings`; None
+    when a check fails, after printing the API's bilingual message for it (the caller exits EXIT_USAGE).
+
+    The checks run here rather than as argparse `type=` functions because the limits are the settings' (the
+    environment's), and because argparse would print its own usage text around the message."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD / 날짜 형식이 아닙니다: {text!r}") from None
+        return model.model_validate(data, context={"settings": settings})
+    except ValidationError as exc:
+        from app.errors import validation_message  # the service's error module: FastAPI, only when needed
+
+        print(validation_message(exc.errors(), settings), file=sys.stderr)
+        return None
 
 
-def _top_k(text: str) -> int:
+def load_settings(**overrides: Any) -> Settings | None:
+    """app.settings.Settings from the LEGAL_RAG_* environment (and `overrides`); None when a value is invalid,
+    after saying which (the caller exits EXIT_USAGE; the limits of the checks above come from here)."""
+    from app.settings import Settings  # at run time only: it imports the generation package
+
     try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 50:
-        raise argparse.ArgumentTypeError("top-k must be 1..50 / top-k는 1에서 50 사이")
-    return n
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"잘못된 LEGAL_RAG_* 설정입니다 / invalid LEGAL_RAG_* setting: {problems}", file=sys.stderr)
+        return None
 
 
 def default_index() -> Path:
@@ -46,10 +80,18 @@ def add_common(p: argparse.ArgumentParser, top_k: int) -> None:
     p.add_argument("--index", type=Path, default=None, help="index directory (default $LEGAL_RAG_INDEX_DIR or "
                                                              "index/default)")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes schema_version)")
-    p.add_argument("--top-k", type=_top_k, default=top_k, help=f"articles to return, 1..50 (default {top_k})")
-    p.add_argument("--as-of", type=_date, default=None, help="date the versions must be in force, YYYY-MM-DD "
-                                                            "(default today)")
+    # --top-k and --as-of stay strings here: QueryArguments checks them (see check_arguments).
+    p.add_argument("--top-k", default=top_k, metavar="N",
+                   help=f"articles to return, 1..$LEGAL_RAG_MAX_TOP_K (at most 50; default {top_k})")
+    p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                   help="date the versions must be in force (default today)")
     p.add_argument("--law", action="append", default=[], help="restrict to this law (repeatable)")
+
+
+def check_query(args: argparse.Namespace, text: list[str], settings: Any) -> QueryArguments | None:
+    """The query arguments of `search` and `ask` (`text`: the question's words), checked (see QueryArguments)."""
+    return check_arguments(QueryArguments, {"question": " ".join(text), "top_k": args.top_k, "as_of": args.as_of,
+                                            "laws": args.law}, settings)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -119,11 +161,14 @@ def citation_line(c: Citation) -> str:
 def run(args: argparse.Namespace) -> int:
     from legal_rag.search.engine import UnknownLawError
 
-    query = " ".join(args.query).strip()
-    if not query:
-        print("empty query / 검색어가 비었습니다", file=sys.stderr)
-        return 2
-    engine, code = load_engine(args.index)
+    settings = load_settings()
+    if settings is None:
+        return EXIT_USAGE
+    checked = check_query(args, args.query, settings)
+    if checked is None:
+        return EXIT_USAGE
+    query = checked.question
+    engine, code = load_engine(args.index or settings.index_dir)
     if engine is None:
         return code
     kind = getattr(args, "kind", "statute")
@@ -136,8 +181,9 @@ def run(args: argparse.Namespace) -> int:
                 print("this index has no decisions: build it with --precedents DIR / 판례가 없는 색인입니다",
                       file=sys.stderr)
                 return EXIT_INDEX
-            decisions = search_decisions(engine, query, args.top_k)
-        resp = engine.search(query, top_k=args.top_k, as_of=args.as_of, laws=args.law) if kind != "precedent" else None
+            decisions = search_decisions(engine, query, checked.top_k)
+        resp = (engine.search(query, top_k=checked.top_k, as_of=checked.as_of, laws=checked.laws)
+                if kind != "precedent" else None)
     except UnknownLawError as exc:
         print(unknown_law_message(exc), file=sys.stderr)
         return 1

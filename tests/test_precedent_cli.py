@@ -44,3 +44,18 @@ def test_search_kind(precedent_index: Path, capsys: Any) -> None:
     assert main(["search", "--index", str(precedent_index), "--kind", "all", "--json", "민법 제750조"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["hits"][0]["article"] == "제750조" and "decisions" in data
+
+
+def test_precedents_as_of_is_checked(precedent_index: Path, capsys: Any) -> None:
+    """--as-of is the article route's as_of (app.api.models.AsOfQuery): a day that does not exist is refused with
+    exit code 2 and the API's message; a real one chooses the article version."""
+    assert main(["precedents", "--index", str(precedent_index), "--as-of", "2023-02-29", "--cites", "민법 제750조"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip() == ("기준일(as_of)은 YYYY-MM-DD 형식의 실제 날짜여야 합니다: '2023-02-29' / "
+                                         "as_of must be a real date YYYY-MM-DD")
+    assert main(["precedents", "--index", str(precedent_index), "--as-of", "2023/02/28", "2008두8499"]) == 2
+    assert capsys.readouterr().err.strip() == "기준일(as_of)은 YYYY-MM-DD 형식이어야 합니다 / as_of must be YYYY-MM-DD"
+    assert main(["precedents", "--index", str(precedent_index), "--json", "--as-of", "2024-02-29", "--cites",
+                 "민법 제750조"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["article"] == "제750조" and any(d["decision"]["case_number"] == "99다38699" for d in data["decisions"])
