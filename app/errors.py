@@ -143,7 +143,7 @@ def validation_message(errors: Sequence[Mapping[str, Any]], settings: Settings) 
         kind = str(e.get("type", ""))
         if name == "question" and kind in {"string_too_short", "missing"}:
             parts.append("질문을 입력하십시오 / the question must not be empty")
-        elif name == "question" and kind == "string_too_long":
+        elif name in ("question", "q") and kind == "string_too_long":
             n = settings.max_question_chars
             parts.append(f"질문이 너무 깁니다 (최대 {n}자) / the question is too long (at most {n} characters)")
         elif name == "q" and kind in {"string_too_short", "missing"}:

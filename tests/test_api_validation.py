@@ -90,6 +90,10 @@ def test_search_bad_values(client: Any) -> None:
                error_body("검색어를 입력하십시오 / the query must not be empty",
                           {"loc": ["query", "q"], "msg": "String should have at least 1 character",
                            "type": "string_too_short"}))
+    # Over the schema's cap (2000): the same sentence as the question check, not a generic "invalid q".
+    r = client.get("/api/search", params={"q": "가" * 2001})
+    assert r.status_code == 422
+    assert r.json()["message"] == "질문이 너무 깁니다 (최대 2000자) / the question is too long (at most 2000 characters)"
     # A blank law filter is dropped, the query stripped.
     r = client.get("/api/search", params={"q": "  「민법」 제54조  ", "law": ["민법", " "], "as_of": AS_OF})
     assert r.status_code == 200 and r.json()["query"] == "「민법」 제54조"
