@@ -30,10 +30,13 @@ def top_singular(x: Any, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     so the same seed gives the same result on the same machine."""
     from sklearn.utils.extmath import randomized_svd
 
+    # In float32: the embedder's weights are float32 anyway, the singular values agree with float64's to ~2e-7
+    # (relative to the largest), and the power iterations run 2.3x faster (statute subset: 3.6 s -> 1.6 s).
     _, s, vt = randomized_svd(
-        x, k, n_oversamples=SVD_OVERSAMPLES, n_iter=SVD_ITERATIONS, random_state=seed, flip_sign=True
+        x.astype(np.float32), k, n_oversamples=SVD_OVERSAMPLES, n_iter=SVD_ITERATIONS, random_state=seed,
+        flip_sign=True,
     )
-    return s, vt
+    return np.asarray(s, dtype=np.float64), np.asarray(vt, dtype=np.float64)
 
 
 def lsa_term_vectors(tf: Any, unk: int | None, dim: int, seed: int, power: float) -> np.ndarray:
