@@ -81,6 +81,28 @@ def test_the_answer_names_the_article_a_close_decision_cites_and_why(precedent_e
     assert basis[("민법", "제750조")].reason == "질문과 가까운 판례가 참조조문으로 든 조문"
 
 
+def test_an_article_only_a_decision_names_is_never_governing(precedent_engine: Any) -> None:
+    """Over the shared court questions: articles only a decision named are never governing, although several
+    of them would be chosen as governing by their words alone (the same hits marked as retrieval)."""
+    from conftest import shared_dir
+
+    from app.generation.extractive import choose_basis
+
+    queries = [json.loads(line)["query"] for name in ("dev", "dev_whole")
+               for line in (shared_dir() / "eval" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    would_govern = 0
+    for query in queries:
+        hits = precedent_engine.search(query, top_k=8, as_of=date(2026, 11, 30)).hits
+        if not any(h.source == "precedent" for h in hits):
+            continue
+        governing = [b.hit for b in choose_basis(query, hits) if b.role == "governing"]
+        assert all(h.source != "precedent" for h in governing), query
+        as_retrieval = [h.model_copy(update={"source": "retrieval"}) for h in hits]
+        chosen = {b.hit.doc_id for b in choose_basis(query, as_retrieval) if b.role == "governing"}
+        would_govern += any(h.source == "precedent" and h.doc_id in chosen for h in hits)
+    assert would_govern >= 3
+
+
 def test_a_weak_best_match_votes_proportionally_less(precedent_engine: Any) -> None:
     from legal_rag.precedents.service import precedent_article_scores, precedents_for
 

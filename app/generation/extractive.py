@@ -250,8 +250,10 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
         best_top = max((s.coverage for s in scored[:5]), default=0.0)
         answer = {id(s): _best_sentence(s, ctx) for s in scored[:5]}
         best_answer = max(answer.values(), default=0.0)
+        # An article only a close decision named is related evidence, never the governing text (docs/evaluation.md:
+        # few of them are what the court cited for the question itself).
         top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top
-               and answer[id(s)] >= GOVERNING_SHARE * best_answer]
+               and answer[id(s)] >= GOVERNING_SHARE * best_answer and s.hit.source != "precedent"]
         # A 시행령 article that implements a governing 법 article is related to it, not a second governing one.
         top = [s for s in top if _implements(s.hit, [t.hit for t in top if t is not s]) is None]
         governing = top[:MAX_GOVERNING]
