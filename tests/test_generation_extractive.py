@@ -221,3 +221,13 @@ def test_law_name_in_the_question_does_not_pick_sentences(law_dir: Path) -> None
     governing = [b.hit.article for b in basis if b.role == "governing"]
     assert governing == ["제24조", "제23조"]  # both titles say 해고의 제한; rank order
     assert all("기준" not in b.matched for b in basis)
+
+
+def test_postposition_verbs_are_not_question_terms() -> None:
+    from app.generation.extractive import question_terms
+    from legal_rag.tokenizer import tokenize
+
+    terms = {t.rpartition("/")[0] for t in question_terms(tokenize(
+        "제3자에 의한 채권침해가 불법행위가 되기 위한 요건과 이에 대하여 법에 따라 정한 기준에 관하여"))}
+    assert {"채권침해", "불법행위", "요건", "기준"} <= terms
+    assert not terms & {"위하", "대하", "관하", "따르", "의하"}

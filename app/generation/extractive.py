@@ -41,7 +41,10 @@ _ARTICLE_REF_RE = re.compile(r"제\s*\d+\s*조(?:\s*의\s*\d+)?(?:\s*제?\s*\d+\
 _WEAK_TAGS = {"SN", "XPN", "XSN", "MM", "NR"}
 # Words that frame a question rather than ask it ("… 관련 규정을 알려 주세요").
 _FRAME_FORMS = {"참조", "판단", "해설", "답변", "설명", "내용", "관련", "조문", "규정", "근거", "법령", "알리", "경우",
-                "어떻", "무엇", "언제", "어디", "얼마", "여부", "질문", "사항", "해당", "다음", "이상", "이하"}
+                "어떻", "무엇", "언제", "어디", "얼마", "여부", "질문", "사항", "해당", "다음", "이상", "이하",
+                # Verbs that work as postpositions (…을 위하여, …에 대하여, …에 관하여, …에 따라, …에 의하여):
+                # grammar, not subject matter, in questions and statute text alike.
+                "위하", "대하", "관하", "따르", "의하"}
 # A sentence of statute text ends with `다.` (also `함.`/`음.` in tables); `1.`/`가.` item markers do not.
 _SENT_RE = re.compile(r"(?<=[다함음임됨것]\.)\s+")
 _PARENT_REF_RE = re.compile(r"(?<![가-힣])법\s*(제\d+조(?:의\d+)?)")
