@@ -204,14 +204,12 @@ class EngineSystem:
         self.description = description
         self.exclude = frozenset(exclude_sources)
 
-    def rank(self, query: str, top_k: int, as_of: date) -> list[tuple[str, str]]:
-        hits = self.engine.search(query, top_k=top_k, as_of=as_of, exclude_sources=self.exclude).hits
+    def rank(self, query: str, top_k: int, as_of: date, exclude: Collection[str] = ()) -> list[tuple[str, str]]:
+        hits = self.engine.search(query, top_k=top_k, as_of=as_of, exclude_sources=self.exclude | set(exclude)).hits
         return [(h.law, h.article) for h in hits]
 
     def rank_item(self, item: EvalItem, top_k: int, as_of: date) -> list[tuple[str, str]]:
-        exclude = self.exclude | ({item.source} if item.source else set())
-        hits = self.engine.search(item.query, top_k=top_k, as_of=as_of, exclude_sources=exclude).hits
-        return [(h.law, h.article) for h in hits]
+        return self.rank(item.query, top_k, as_of, [item.source] if item.source else [])
 
 
 def precedent_system(engine: Any, weight: float, exclude_sources: Collection[str] = ()) -> EngineSystem:
@@ -533,8 +531,15 @@ def run(args: argparse.Namespace) -> int:
     if not (args.index.exists() or args.index.is_symlink()):
         _log(f"index not found: {args.index}; build it with `legal-rag ingest` / 색인이 없습니다")
         return 3
+    from ingest.options import IngestError
+
     try:
-        engine, ours_system, warning = _load_ours(args.index, verify=not args.no_verify, exclude_sources=_exclude_list(args))
+        exclude = _exclude_list(args)
+    except IngestError as exc:  # an unreadable --exclude-sources file: a usage error, like an unreadable dataset
+        _log(str(exc))
+        return 2
+    try:
+        engine, ours_system, warning = _load_ours(args.index, verify=not args.no_verify, exclude_sources=exclude)
     except IndexIntegrityError as exc:
         _log(f"index failed verification: {exc}")
         return 3
@@ -545,7 +550,7 @@ def run(args: argparse.Namespace) -> int:
         # One query first so that loading kiwi's model is not charged to the first item's timing.
         ours_system.rank("민법 제1조", 1, as_of)
         ours = evaluate(ours_system, items, args.top_k, as_of)
-        reports = [ours] + _precedent_reports(args, engine, items, as_of)
+        reports = [ours] + _precedent_reports(args, engine, items, as_of, exclude)
         reports += _baseline_reports(args, items, as_of) if args.baseline else []
         ablations = []
         if args.ablations:
@@ -567,10 +572,9 @@ def _exclude_list(args: argparse.Namespace) -> list[str]:
 
 
 def _precedent_reports(args: argparse.Namespace, engine: Any, items: Sequence[EvalItem],
-                       as_of: date) -> list[SystemReport]:
+                       as_of: date, exclude: Collection[str]) -> list[SystemReport]:
     if not getattr(args, "precedent_weight", None) or engine is None:
         return []
-    exclude = _exclude_list(args)
     out = []
     for w in args.precedent_weight:
         try:

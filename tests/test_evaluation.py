@@ -259,8 +259,11 @@ def test_eval_usage_errors(small_index: Path, dataset_file: Path, tmp_path: Path
     bad.write_text("{oops\n", encoding="utf-8")
     assert cli_main(["eval", "--index", str(small_index), "--dataset", str(bad)]) == 2
     assert cli_main(["eval", "--index", str(small_index), "--dataset", str(dataset_file), "--as-of", "2026-13-01"]) == 2
+    assert cli_main(["eval", "--index", str(small_index), "--dataset", str(dataset_file),
+                     "--exclude-sources", str(tmp_path / "no-such-list.txt")]) == 2
     err = capsys.readouterr().err
     assert "bad.jsonl:1" in err and "YYYY-MM-DD" in err
+    assert "no-such-list.txt" in err and "제외 목록을 읽을 수 없습니다" in err
 
 
 def test_evaluate_counts_a_failing_query_as_zero() -> None:

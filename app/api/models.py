@@ -4,8 +4,9 @@ fields are app.api.fields'."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.examples import (
@@ -18,9 +19,12 @@ from app.api.examples import (
     RELOAD_RESPONSE,
     examples,
 )
-from app.api.fields import AsOf, LawFilters, Question, TopK
+from app.api.fields import MAX_LAW_NAME, AsOf, LawFilters, Question, TopK
 from app.schemas import SCHEMA_VERSION, Hit
 from legal_rag.versions import today_kst
+
+# The `{law}` path segment of the article routes (a title or an abbreviation; resolved by the engine's catalog).
+LawInPath = Annotated[str, PathParam(min_length=1, max_length=MAX_LAW_NAME, description="title or abbreviation")]
 
 
 class AsOfQuery(BaseModel):

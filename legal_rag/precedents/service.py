@@ -128,5 +128,3 @@ def precedent_article_scores(engine: Any, query: str, exclude_sources: Collectio
     no question finds itself."""
     index = precedents_for(engine)
     return index.article_scores(query, exclude_sources, full_score=full_score) if index is not None else {}
-
-

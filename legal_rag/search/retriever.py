@@ -154,7 +154,8 @@ class HybridRetriever:
         vec = self.bundle.embedder.encode([query])
         if filtered:
             scores, rows = self.bundle.dense.search(vec, self.config.dense_candidates, rows_within=np.flatnonzero(mask))
-            return self._per_article(rows[0][rows[0] >= 0], scores[0][rows[0] >= 0])
+            found = rows[0] >= 0
+            return self._per_article(rows[0][found], scores[0][found])
         k = min(self.config.dense_candidates * 4, len(self.bundle.chunk_doc_ids))
         scores, rows = self.bundle.dense.search(vec, k)
         scores, rows = scores[0], rows[0]

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 
 from app.api.deps import EngineDep
-from app.api.fields import MAX_LAW_NAME, ArticleLabel
-from app.api.models import ArticleResponse, AsOfQuery, LawInfo, LawsResponse
+from app.api.fields import ArticleLabel
+from app.api.models import ArticleResponse, AsOfQuery, LawInfo, LawInPath, LawsResponse
 from app.errors import ApiError, error_responses, unknown_law_error
 from app.index_holder import Loaded
 from app.schemas import Hit
@@ -32,7 +32,7 @@ async def laws_route(engine: EngineDep, params: Annotated[AsOfQuery, Query()]) -
             responses=error_responses(404, 422, 503, 504), summary="one article on a date / 조문 보기")
 async def article_route(
     engine: EngineDep,
-    law: Annotated[str, PathParam(min_length=1, max_length=MAX_LAW_NAME, description="title or abbreviation")],
+    law: LawInPath,
     article: Annotated[ArticleLabel, PathParam(description="제54조, 54, 제839조의2")],
     params: Annotated[AsOfQuery, Query()],
 ) -> ArticleResponse:

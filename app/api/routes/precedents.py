@@ -16,8 +16,8 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import EngineDep
-from app.api.fields import MAX_LAW_NAME, ArticleLabel, Question
-from app.api.models import AsOfQuery
+from app.api.fields import ArticleLabel, Question
+from app.api.models import AsOfQuery, LawInPath
 from app.errors import ApiError, error_responses, unknown_law_error
 from app.index_holder import Loaded
 from legal_rag.precedents.results import (
@@ -118,7 +118,7 @@ class PrecedentSearchQuery(BaseModel):
             summary="decisions whose 참조조문 cite the article, newest first / 조문을 인용한 판례")
 async def article_precedents(
     engine: EngineDep,
-    law: Annotated[str, PathParam(min_length=1, max_length=MAX_LAW_NAME, description="title or abbreviation")],
+    law: LawInPath,
     article: Annotated[ArticleLabel, PathParam(description="제750조, 750, 제839조의2")],
     params: Annotated[ArticlePrecedentsQuery, Query()],
 ) -> ArticlePrecedentsResponse:
