@@ -102,3 +102,22 @@ def test_result_page_lists_related_precedents_escaped(pclient: Any) -> None:
     assert "관련 판례" in block and "99다38699" in block
     assert "독립한 경제주체간의 경쟁적 계약관계" in block
     assert "<b>책임</b>" not in r.text and "&lt;b&gt;책임&lt;/b&gt;" in r.text
+
+
+def test_an_article_only_a_decision_cites_reaches_the_page_and_the_api(pclient: Any) -> None:
+    """sample decisions -> ingest -> load -> search -> answer -> page: 99다38699 cites 민법 제750조 for third-party
+    interference with a claim; the statutes alone do not rank it for this question (tests/test_precedent_eval.py)."""
+    question = "제3자에 의한 채권침해"
+    r = pclient.get("/api/search", params={"q": question, "top_k": 5, "as_of": "2026-11-30"})
+    assert r.status_code == 200
+    assert ("민법", "제750조", "precedent") in [(h["law"], h["article"], h["source"]) for h in r.json()["hits"]]
+    ask = pclient.post("/api/ask", json={"question": question, "as_of": "2026-11-30"}).json()
+    basis = {(b["hit"]["law"], b["hit"]["article"]): b for b in ask["basis"]}
+    assert basis[("민법", "제750조")]["role"] == "related"
+    assert basis[("민법", "제750조")]["reason"] == "질문과 가까운 판례가 참조조문으로 든 조문"
+    page = pclient.get("/").text
+    token = html.unescape(re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    r = pclient.post("/ask", data={"question": question, "as_of": "2026-11-30", CSRF_FIELD: token})
+    assert r.status_code == 200
+    art = re.search(r'<article class="article[^"]*" data-doc-id="[^"]*:제750조">(.*?)</article>', r.text, re.S)
+    assert art is not None and "질문과 가까운 판례가 참조조문으로 든 조문" in art.group(1)
