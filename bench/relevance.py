@@ -106,13 +106,19 @@ def _rate(scores: Sequence[float | None], t: float, accept: bool) -> float:
     return sum(answered if accept else [not a for a in answered]) / len(scores)
 
 
-def score_questions(index: Path, questions: Sequence[str], as_of: date) -> list[float | None]:
-    """Relevance of each question as the service computes it (None: refused before scoring)."""
+def score_questions(index: Path, questions: Sequence[str], as_of: date,
+                    precedent_weight: float | None = None) -> list[float | None]:
+    """Relevance of each question as the service computes it (None: refused before scoring). `precedent_weight`:
+    the decisions' weight in retrieval (None: the engine's own; 0: statutes only)."""
+    from dataclasses import replace
+
     from app.answering import Answerer
     from app.generation.extractive import ExtractiveGenerator
     from legal_rag.search.engine import Engine
 
-    engine = Engine(index)
+    loaded = Engine(index)
+    engine = loaded if precedent_weight is None else loaded.with_config(
+        replace(loaded.retriever.config, precedent_weight=precedent_weight))
     answerer = Answerer(ExtractiveGenerator(), threshold=0.0)
     out: list[float | None] = []
     try:
@@ -127,7 +133,7 @@ def score_questions(index: Path, questions: Sequence[str], as_of: date) -> list[
             else:
                 out.append(fit.relevance)
     finally:
-        engine.close()
+        loaded.close()
     return out
 
 
@@ -154,10 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--as-of", default="2026-11-25")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--precedent-weight", type=float, default=None,
+                   help="the decisions' weight in retrieval (default: the engine's own; 0: statutes only)")
     args = p.parse_args(argv)
     items = [json.loads(line) for line in args.dataset.read_text(encoding="utf-8").splitlines() if line.strip()]
     as_of = date.fromisoformat(args.as_of)
-    scores = score_questions(args.index, [it["query"] for it in items] + OFF_TOPIC, as_of)
+    scores = score_questions(args.index, [it["query"] for it in items] + OFF_TOPIC, as_of, args.precedent_weight)
     dev_scores, off_scores = scores[: len(items)], scores[len(items) :]
     results = cross_validate([it["id"] for it in items], dev_scores, off_scores, args.folds)
     overall = choose_threshold(dev_scores, off_scores)

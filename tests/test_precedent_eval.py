@@ -97,6 +97,9 @@ def test_an_article_only_a_decision_names_is_never_governing(precedent_engine: A
             continue
         governing = [b.hit for b in choose_basis(query, hits) if b.role == "governing"]
         assert all(h.source != "precedent" for h in governing), query
+        # ... nor do they take the answer away: a governing article whenever the list without them has one.
+        statutes_only = [h for h in hits if h.source != "precedent"]
+        assert bool(governing) == any(b.role == "governing" for b in choose_basis(query, statutes_only)), query
         as_retrieval = [h.model_copy(update={"source": "retrieval"}) for h in hits]
         chosen = {b.hit.doc_id for b in choose_basis(query, as_retrieval) if b.role == "governing"}
         would_govern += any(h.source == "precedent" and h.doc_id in chosen for h in hits)

@@ -250,13 +250,15 @@ def choose_basis(question: str, hits: Sequence[Hit]) -> list[AnswerBasis]:
         # Governing: among the top 5 by retrieval rank, the articles covering most of the question and holding
         # a sentence that answers nearly as well as the best one (the question's words together in one
         # sentence, and the time or amount it asks for, weigh more than words spread over an article).
-        best_top = max((s.coverage for s in scored[:5]), default=0.0)
-        answer = {id(s): _best_sentence(s, ctx) for s in scored[:5]}
+        # An article only a close decision named is related evidence, never a candidate for the governing text
+        # (docs/evaluation.md: few of them are what the court cited for the question itself); leaving it out
+        # before the comparison keeps it from setting the bar the statutes' own articles must reach.
+        candidates = [s for s in scored if s.hit.source != "precedent"][:5]
+        best_top = max((s.coverage for s in candidates), default=0.0)
+        answer = {id(s): _best_sentence(s, ctx) for s in candidates}
         best_answer = max(answer.values(), default=0.0)
-        # An article only a close decision named is related evidence, never the governing text (docs/evaluation.md:
-        # few of them are what the court cited for the question itself).
-        top = [s for s in scored[:5] if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top
-               and answer[id(s)] >= GOVERNING_SHARE * best_answer and s.hit.source != "precedent"]
+        top = [s for s in candidates if s.coverage > 0 and s.coverage >= GOVERNING_SHARE * best_top
+               and answer[id(s)] >= GOVERNING_SHARE * best_answer]
         # A 시행령 article that implements a governing 법 article is related to it, not a second governing one.
         top = [s for s in top if _implements(s.hit, [t.hit for t in top if t is not s]) is None]
         governing = top[:MAX_GOVERNING]
