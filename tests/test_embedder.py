@@ -425,3 +425,41 @@ def test_lsa_svd_matches_the_exact_decomposition(corpus: Corpus) -> None:
     assert np.abs(np.einsum("ij,ij->i", vt[:10], vt_ref)).min() > 0.99
     s2, vt2 = top_singular(x, DIM, 0)
     assert np.array_equal(s, s2) and np.array_equal(vt, vt2)
+
+
+def _batches_reference(order: list[int], keys: list[tuple[str, str]], batch_size: int) -> list[list[int]]:
+    """The first, quadratic form of the batching (every pending pair re-read for every batch)."""
+    batches: list[list[int]] = []
+    pending = list(order)
+    while pending:
+        batch: list[int] = []
+        seen: set[str] = set()
+        rest: list[int] = []
+        for i in pending:
+            a, p = keys[i]
+            if len(batch) < batch_size and a not in seen and p not in seen:
+                batch.append(i)
+                seen.update((a, p))
+            else:
+                rest.append(i)
+        batches.append(batch)
+        pending = rest
+    return batches
+
+
+def test_batches_keep_texts_apart_and_match_the_first_form(corpus: Corpus) -> None:
+    """Training batches hold each text at most once (an in-batch negative must not be the positive), use every
+    pair exactly once, and are the same batches as the first, quadratic implementation produced."""
+    from legal_rag.embedder.training import _batches_without_duplicates
+
+    pairs = corpus_pairs(corpus.articles)
+    # Repeated bodies (one article body paired with several titles or regulations) are what the rule is for.
+    keys = [(q, p) for q, p in pairs] + [(q + " ", p) for q, p in pairs[:50]]
+    order = list(np.random.default_rng(0).permutation(len(keys)))
+    batches = _batches_without_duplicates(order, keys, 16)
+    assert sorted(i for b in batches for i in b) == list(range(len(keys)))
+    for b in batches:
+        assert 1 <= len(b) <= 16
+        texts = [t for i in b for t in keys[i]]
+        assert len(texts) == len(set(texts))
+    assert batches == _batches_reference(order, keys, 16)

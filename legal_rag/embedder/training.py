@@ -28,9 +28,12 @@ def _batches_without_duplicates(
         batch: list[int] = []
         seen: set[str] = set()
         rest: list[int] = []
-        for i in pending:
+        for j, i in enumerate(pending):
+            if len(batch) >= batch_size:
+                rest.extend(pending[j:])  # full: the rest waits unread (scanning it made this quadratic)
+                break
             a, p = keys[i]
-            if len(batch) < batch_size and a not in seen and p not in seen:
+            if a not in seen and p not in seen:
                 batch.append(i)
                 seen.update((a, p))
             else:
@@ -131,7 +134,7 @@ def train_static_embedder(
                     model[0].embedding.weight[0].zero_()  # [UNK] stays meaningless
                 steps += 1
                 if log_every and steps % log_every == 0:
-                    log.info("static embedder step %d loss %.4f", steps, float(loss))
+                    log.info("static embedder step %d loss %.4f", steps, float(loss.detach()))
                 if max_steps is not None and steps >= max_steps:
                     done = True
                     break
