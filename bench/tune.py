@@ -59,7 +59,25 @@ SIGNALS: tuple[Signal, ...] = (
            "precedent_full_score", (0.0, 10.0, 20.0, 30.0)),
     Signal("law-mention-boost", "boost of articles of a statute the question names", "law_mention_boost",
            (1.5, 2.0)),
+    # Hyper-parameters of the fusion itself, re-checked on held-out folds (docs/evaluation.md).
+    Signal("rrf-k", "RRF's k (rank flattening) for every fused list", "rrf_k", (60, 20, 40, 100)),
+    Signal("statute-b", "length normalisation of statute documents", "statute_b", (0.3, 0.1, 0.5)),
+    Signal("statute-candidates", "statutes kept by statute evidence", "statute_candidates", (50, 20, 100)),
+    Signal("bm25-candidates", "chunks kept from BM25 before fusion", "bm25_candidates", (200, 100, 400)),
+    Signal("precedent-pool", "ranking depth the decisions' votes are fused over", "precedent_pool", (50, 20, 100)),
 )
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A signal studied before it earns a place in the engine (bench/experiments/): its retriever subclass, the
+    config class with its fields, its signals, and a hook that may change the loaded engine (e.g. another
+    embedder). `legal-rag tune` itself runs the shipped retriever."""
+
+    retriever: type[HybridRetriever] = HybridRetriever
+    config: type[RetrievalConfig] = RetrievalConfig
+    signals: tuple[Signal, ...] = ()
+    prepare: Callable[[Any], None] | None = None
 
 
 def config_key(config: RetrievalConfig) -> str:
@@ -70,8 +88,10 @@ class Runner:
     """Runs configurations of one loaded engine over the items, caching per-item scores by configuration."""
 
     def __init__(self, engine: Any, items: Sequence[EvalItem], as_of: date, top_k: int = 20,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None,
+                 retriever: type[HybridRetriever] = HybridRetriever) -> None:
         self.engine = engine
+        self.retriever = retriever
         self.items = list(items)
         self.as_of = as_of
         self.top_k = top_k
@@ -82,7 +102,7 @@ class Runner:
         key = config_key(config)
         if key not in self._cache:
             original = self.engine.retriever
-            self.engine.retriever = HybridRetriever(self.engine.bundle, config)
+            self.engine.retriever = self.retriever(self.engine.bundle, config)
             try:
                 report = evaluate(EngineSystem(self.engine), self.items, self.top_k, self.as_of)
             finally:
@@ -96,7 +116,7 @@ class Runner:
 
 
 def describe(config: RetrievalConfig, base: RetrievalConfig | None = None) -> str:
-    base = base or RetrievalConfig()
+    base = base or type(config)()
     diff = [f"{f.name}={getattr(config, f.name)}" for f in fields(config)
             if getattr(config, f.name) != getattr(base, f.name)]
     return ", ".join(diff) or "(defaults)"
@@ -201,22 +221,23 @@ def render(rows: Sequence[Row], base_row: Row, folds: Sequence[Sequence[int]], i
     return out
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser, signals: Sequence[Signal] = SIGNALS) -> None:
     p.add_argument("--index", type=Path, required=True, help="built index")
     p.add_argument("--dataset", type=Path, action="append", required=True,
                    help="JSON Lines question set (repeatable: the items are pooled, folds by decision)")
     p.add_argument("--folds", type=int, default=5, help="number of folds (default 5)")
     p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default today)")
-    p.add_argument("--signals", default=",".join(s.name for s in SIGNALS),
+    p.add_argument("--signals", default=",".join(s.name for s in signals),
                    help="comma-separated signal names to study (default all)")
     p.add_argument("--base", default="{}", help="JSON object of RetrievalConfig fields for the base row")
     p.add_argument("--no-combined", action="store_true", help="skip the greedy all-signals row")
     p.add_argument("--json-out", type=Path, default=None, help="also write the rows as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, experiment: Experiment | None = None) -> int:
     from legal_rag.search.engine import Engine
 
+    experiment = experiment or Experiment()
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
@@ -232,18 +253,20 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         log("no usable items / 평가할 항목이 없습니다")
         return 2
-    by_name = {s.name: s for s in SIGNALS}
+    by_name = {s.name: s for s in (*SIGNALS, *experiment.signals)}
     unknown = [n for n in args.signals.split(",") if n and n not in by_name]
     if unknown:
         log(f"unknown signals {unknown}; known: {sorted(by_name)}")
         return 2
     signals = [by_name[n] for n in args.signals.split(",") if n]
-    base = replace(RetrievalConfig(), **json.loads(args.base))
+    base = replace(experiment.config(), **json.loads(args.base))
     folds = split_folds([it.id for it in items], args.folds)
     log(f"{len(items)} items, {args.folds} folds of sizes {[len(f) for f in folds]}; base: {describe(base)}")
     engine = Engine(args.index, verify=False)
     try:
-        runner = Runner(engine, items, as_of, log=log)
+        if experiment.prepare is not None:
+            experiment.prepare(engine)
+        runner = Runner(engine, items, as_of, log=log, retriever=experiment.retriever)
         base_scores = runner.scores(base)
         base_row = Row("base", describe(base), CrossValidated([], [], []),
                        {m: [s[m] for s in base_scores] for m in ("recall@10", "mrr@10", "recall@20", "ndcg@10")})
@@ -281,10 +304,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="legal-rag tune", description=__doc__.split("\n")[0] if __doc__ else None)
-    add_arguments(p)
-    return run(p.parse_args(argv))
+def main(argv: Sequence[str] | None = None, experiment: Experiment | None = None, prog: str = "legal-rag tune") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0] if __doc__ else None)
+    add_arguments(p, experiment.signals if experiment is not None else SIGNALS)
+    return run(p.parse_args(argv), experiment)
 
 
 if __name__ == "__main__":
