@@ -98,3 +98,19 @@ def test_context_embedder_trains_and_runs_through_the_tuner(
     assert rc == 0
     report = capsys.readouterr().out
     assert "| dense-weight |" in report and "| base |" in report
+
+
+def test_question_parts_split_two_questions_and_keep_law_names_whole(engine) -> None:  # type: ignore[no-untyped-def]
+    from bench.experiments.question_parts import QuestionPartsConfig, QuestionPartsRetriever, question_parts
+
+    two = ("재판상 자백의 의미 및 상대방의 주장에 단순히 침묵하는 것만으로 자백이 있다고 인정할 수 있는지 여부 / "
+           "자백간주의 요건")
+    assert question_parts(two, 3) == ["재판상 자백의 의미",
+                                      "상대방의 주장에 단순히 침묵하는 것만으로 자백이 있다고 인정할 수 있는지 여부",
+                                      "자백간주의 요건"]
+    assert question_parts("상속세 및 증여세법에 따른 증여재산의 평가 방법", 3) == []
+    q = "임대차 종료 시 임차인의 원상회복의무의 범위 및 임대인의 보증금 반환의무와 동시이행관계에 있는지 여부"
+    assert len(question_parts(q, 3)) == 2
+    whole = QuestionPartsRetriever(engine.bundle, QuestionPartsConfig())
+    fused = QuestionPartsRetriever(engine.bundle, QuestionPartsConfig(question_parts=2.0))
+    assert [s.doc_id for s in whole.retrieve_scored(q, 10, AS_OF)] != [s.doc_id for s in fused.retrieve_scored(q, 10, AS_OF)]
