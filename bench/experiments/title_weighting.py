@@ -13,14 +13,12 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
 from bench import tune
 from legal_rag.bm25 import BM25Index
 from legal_rag.search.bundle import IndexBundle
-from legal_rag.search.fusion import rrf
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
 from legal_rag.store import STORE_FILE
 from legal_rag.tokenizer import tokenize_many, tokenize_query
@@ -74,29 +72,16 @@ class TitleWeightingRetriever(HybridRetriever):
     def _alpha(self) -> float:
         return float(getattr(self.config, "title_weighting", 0.0))
 
-    def bm25_scores(self, query: str, mask: np.ndarray, statutes: Sequence[str] = ()) -> dict[str, float]:
+    def chunk_scores(self, query: str) -> np.ndarray:
         if self._alpha() <= 0:
-            return super().bm25_scores(query, mask, statutes)
-        scores = weighted_scores(self.bundle.bm25, tokenize_query(query), self._share(), self._alpha())
-        scores = np.where(mask, scores, 0.0)
-        n = min(self.config.bm25_candidates, int((scores > 0).sum()))
-        if n == 0:
-            return {}
-        rows = np.argpartition(-scores, n - 1)[:n]
-        return self._per_article(rows, scores[rows])
+            return super().chunk_scores(query)
+        return weighted_scores(self.bundle.bm25, tokenize_query(query), self._share(), self._alpha())
 
-    def statute_scores(self, query: str, as_of: date, laws: tuple[str, ...] = ()) -> dict[str, float]:
+    def statute_document_scores(self, query: str) -> np.ndarray:
         if self._alpha() <= 0:
-            return super().statute_scores(query, as_of, laws)
-        c = self.config
-        scores = weighted_scores(self.bundle.statute_bm25(c.statute_b), tokenize_query(query), self._share(),
-                                 self._alpha())
-        scores = np.where(self._statute_allowed(as_of, laws), scores, 0.0)
-        n = min(c.statute_candidates, int((scores > 0).sum()))
-        if n == 0:
-            return {}
-        rows = np.argpartition(-scores, n - 1)[:n]
-        return rrf({self.bundle.mst_list[r]: float(scores[r]) for r in rows.tolist()}, c.rrf_k)
+            return super().statute_document_scores(query)
+        return weighted_scores(self.bundle.statute_bm25(self.config.statute_b), tokenize_query(query),
+                               self._share(), self._alpha())
 
 
 EXPERIMENT = tune.Experiment(

@@ -130,8 +130,7 @@ class HybridRetriever:
         """Best chunk score per article among the top chunks, plus (`statutes`: 법령MSTs) the best chunks of
         those statutes, so that a statute the question is about contributes articles even when other
         statutes' chunks fill the global top."""
-        scores = self.bundle.bm25.score(tokenize_query(query))
-        scores = np.where(mask, scores, 0.0)
+        scores = np.where(mask, self.chunk_scores(query), 0.0)
         n = min(self.config.bm25_candidates, int((scores > 0).sum()))
         if n == 0:
             return {}
@@ -144,6 +143,14 @@ class HybridRetriever:
                 extra = inside[np.argpartition(-scores[inside], m - 1)[:m]]
                 rows = np.union1d(rows, extra)
         return self._per_article(rows, scores[rows])
+
+    def chunk_scores(self, query: str) -> np.ndarray:
+        """BM25 of every chunk for the query (the one place a query meets the chunk index)."""
+        return self.bundle.bm25.score(tokenize_query(query))
+
+    def statute_document_scores(self, query: str) -> np.ndarray:
+        """BM25 of every statute version as one document (rows follow `bundle.mst_list`)."""
+        return self.bundle.statute_bm25(self.config.statute_b).score(tokenize_query(query))
 
     def dense_scores(self, query: str, mask: np.ndarray, filtered: bool = False) -> dict[str, float]:
         """Best chunk score per article among the nearest chunks. `filtered` (a law filter is set): the search
@@ -218,8 +225,7 @@ class HybridRetriever:
     def statute_scores(self, query: str, as_of: date, laws: tuple[str, ...] = ()) -> dict[str, float]:
         """RRF weights of the statute versions that best match the query as whole documents (mst -> weight)."""
         c = self.config
-        scores = self.bundle.statute_bm25(c.statute_b).score(tokenize_query(query))
-        scores = np.where(self._statute_allowed(as_of, laws), scores, 0.0)
+        scores = np.where(self._statute_allowed(as_of, laws), self.statute_document_scores(query), 0.0)
         n = min(c.statute_candidates, int((scores > 0).sum()))
         if n == 0:
             return {}
