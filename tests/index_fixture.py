@@ -196,6 +196,16 @@ def make_settings(index: Path, **overrides: object) -> object:
 
 
 @pytest.fixture(scope="session")
+def engine(service_index: ServiceIndex) -> Iterator[object]:
+    """One loaded Engine over the test index for the session (tests read it, none reconfigures it)."""
+    from legal_rag.search.engine import Engine
+
+    e = Engine(service_index.index)
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="session")
 def service_settings(service_index: ServiceIndex) -> object:
     return make_settings(service_index.index, admin_token=ADMIN_TOKEN)
 

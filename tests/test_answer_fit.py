@@ -16,15 +16,6 @@ pytest_plugins = ("index_fixture",)
 AS_OF = date(2026, 11, 25)
 
 
-@pytest.fixture(scope="module")
-def engine(service_index):  # type: ignore[no-untyped-def]
-    from legal_rag.search.engine import Engine
-
-    e = Engine(service_index.index)
-    yield e
-    e.close()
-
-
 def ask(engine, question: str):  # type: ignore[no-untyped-def]
     return Answerer(ExtractiveGenerator()).ask(engine, question, 8, AS_OF)
 

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 pytest_plugins = ("index_fixture",)
-
-
-@pytest.fixture(scope="module")
-def engine(service_index):  # type: ignore[no-untyped-def]
-    from legal_rag.search.engine import Engine
-
-    e = Engine(service_index.index)
-    yield e
-    e.close()
 
 
 def test_compound_noun_query_finds_its_article(engine) -> None:  # type: ignore[no-untyped-def]

@@ -15,15 +15,6 @@ pytest_plugins = ("index_fixture",)
 AS_OF = date(2026, 11, 30)
 
 
-@pytest.fixture(scope="module")
-def engine(service_index):  # type: ignore[no-untyped-def]
-    from legal_rag.search.engine import Engine
-
-    e = Engine(service_index.index)
-    yield e
-    e.close()
-
-
 def test_title_share_favours_words_that_name_articles(engine) -> None:  # type: ignore[no-untyped-def]
     from bench.experiments.title_weighting import title_share
 
