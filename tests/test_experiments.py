@@ -105,3 +105,22 @@ def test_question_parts_split_two_questions_and_keep_law_names_whole(engine) -> 
     whole = QuestionPartsRetriever(engine.bundle, QuestionPartsConfig())
     fused = QuestionPartsRetriever(engine.bundle, QuestionPartsConfig(question_parts=2.0))
     assert [s.doc_id for s in whole.retrieve_scored(q, 10, AS_OF)] != [s.doc_id for s in fused.retrieve_scored(q, 10, AS_OF)]
+
+
+def test_proximity_boosts_only_articles_with_the_question_word_pairs(engine) -> None:  # type: ignore[no-untyped-def]
+    from bench.experiments.proximity import ProximityConfig, ProximityRetriever, adjacent_pairs
+    from legal_rag.tokenizer import tokenize
+
+    pairs = adjacent_pairs(tokenize("퇴직금채권과 상계할 수 있는지 제492조"))
+    assert ("퇴직금/NNG", "채권/NNG") in pairs and ("채권/NNG", "상계/NNP") in pairs
+    assert not any(t.endswith("/CMP") or t == "제492조" for p in pairs for t in p)
+
+    q = "이혼 후 재산분할청구권의 제척기간"
+    before = {s.doc_id: s.score for s in ProximityRetriever(engine.bundle, ProximityConfig()).retrieve_scored(q, 50, AS_OF)}
+    prox = ProximityRetriever(engine.bundle, ProximityConfig(proximity=1.0))
+    after = {s.doc_id: s.score for s in prox.retrieve_scored(q, 50, AS_OF)}
+    raised = [d for d in after if d in before and after[d] > before[d] + 1e-12]
+    assert raised
+    wanted = adjacent_pairs(tokenize(q))
+    for d, got in zip(raised, prox._pairs_of(raised), strict=True):
+        assert wanted & got, d
