@@ -124,3 +124,22 @@ def test_proximity_boosts_only_articles_with_the_question_word_pairs(engine) -> 
     wanted = adjacent_pairs(tokenize(q))
     for d, got in zip(raised, prox._pairs_of(raised), strict=True):
         assert wanted & got, d
+
+
+def test_legal_rag_tune_chooses_per_fold_and_reports_held_out_rows(
+        service_index, dev_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """The shipped tuner end to end (`legal-rag tune`): a fusion setting studied on 3 folds of dev."""
+    import json
+
+    from legal_rag.cli import main
+
+    out = tmp_path / "rows.json"
+    assert main(["tune", "--index", str(service_index.index), "--dataset", str(dev_set), "--as-of", "2026-11-30",
+                 "--signals", "rrf-k", "--no-combined", "--folds", "3", "--json-out", str(out)]) == 0
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["name"] for r in rows] == ["rrf-k"]
+    row = rows[0]
+    assert len(row["chosen"]) == 3 and len(row["fold_scores"]) == 3
+    assert set(row["chosen"]) <= {"20", "40", "60", "100"}, row["chosen"]  # each fold's choice, a tried value
+    assert 0.0 <= row["recall@10"] <= 1.0 and 0.0 <= row["p_recall"] <= 1.0
+    assert "| rrf-k |" in capsys.readouterr().out
