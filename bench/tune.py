@@ -88,10 +88,8 @@ class Runner:
     """Runs configurations of one loaded engine over the items, caching per-item scores by configuration."""
 
     def __init__(self, engine: Any, items: Sequence[EvalItem], as_of: date, top_k: int = 20,
-                 log: Callable[[str], None] | None = None,
-                 retriever: type[HybridRetriever] = HybridRetriever) -> None:
-        self.engine = engine
-        self.retriever = retriever
+                 log: Callable[[str], None] | None = None) -> None:
+        self.engine = engine  # its retriever's class is the one every configuration runs with (Engine.with_config)
         self.items = list(items)
         self.as_of = as_of
         self.top_k = top_k
@@ -101,12 +99,8 @@ class Runner:
     def scores(self, config: RetrievalConfig) -> list[dict[str, float]]:
         key = config_key(config)
         if key not in self._cache:
-            original = self.engine.retriever
-            self.engine.retriever = self.retriever(self.engine.bundle, config)
-            try:
-                report = evaluate(EngineSystem(self.engine), self.items, self.top_k, self.as_of)
-            finally:
-                self.engine.retriever = original
+            engine = self.engine.with_config(config)
+            report = evaluate(EngineSystem(engine), self.items, self.top_k, self.as_of)
             self._cache[key] = [r.metrics for r in report.items]
             self.log(f"  ran {describe(config)}: R@10 {statistics.fmean(m['recall@10'] for m in self._cache[key]):.3f}")
         return self._cache[key]
@@ -266,7 +260,8 @@ def run(args: argparse.Namespace, experiment: Experiment | None = None) -> int:
     try:
         if experiment.prepare is not None:
             experiment.prepare(engine)
-        runner = Runner(engine, items, as_of, log=log, retriever=experiment.retriever)
+        engine.retriever = experiment.retriever(engine.bundle, engine.retriever.config)
+        runner = Runner(engine, items, as_of, log=log)
         base_scores = runner.scores(base)
         base_row = Row("base", describe(base), CrossValidated([], [], []),
                        {m: [s[m] for s in base_scores] for m in ("recall@10", "mrr@10", "recall@20", "ndcg@10")})

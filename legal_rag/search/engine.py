@@ -88,9 +88,10 @@ class Engine:
         self.bundle.close()
 
     def with_config(self, config: RetrievalConfig) -> Engine:
-        """This engine with another retrieval configuration over the same loaded index (evaluation, tuning)."""
+        """This engine with another retrieval configuration over the same loaded index (evaluation, tuning); the
+        retriever stays of the same class (a study's subclass keeps its signal)."""
         other = copy.copy(self)
-        other.retriever = HybridRetriever(self.bundle, config)
+        other.retriever = type(self.retriever)(self.bundle, config)
         return other
 
     @property

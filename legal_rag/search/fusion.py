@@ -16,6 +16,6 @@ def evidence_rrf(ranked: list[str], evidence: dict[str, float], weight: float, k
     Used for decisions' 참조조문 (legal_rag.precedents): at weight 1 an article the closest decision cites fully
     counts as much as the ranking's first, so the two sources interleave; a graded vote counts less."""
     out = {d: 1.0 / (k + i + 1) for i, d in enumerate(ranked)}
-    for i, d in enumerate(sorted(evidence, key=lambda x: -evidence[x])):
-        out[d] = out.get(d, 0.0) + weight * evidence[d] / (k + i + 1)
+    for d, share in rrf(evidence, k).items():
+        out[d] = out.get(d, 0.0) + weight * evidence[d] * share
     return out
