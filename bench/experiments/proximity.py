@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-
 from bench import tune
+from bench.experiments import per_index
 from legal_rag.search.fusion import rrf
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig, ScoredArticle
 from legal_rag.tokenizer import tokenize_many, tokenize_query
@@ -40,22 +39,22 @@ def adjacent_pairs(tokens: Sequence[str]) -> set[tuple[str, str]]:
 
 
 class ProximityRetriever(HybridRetriever):
-    _tokens: dict[str, set[tuple[str, str]]] = {}
-
     def _pairs_of(self, doc_ids: Sequence[str]) -> list[set[tuple[str, str]]]:
-        missing = [d for d in doc_ids if d not in self._tokens]
+        known: dict[str, set[tuple[str, str]]] = per_index(self.bundle, "adjacent_pairs", dict)
+        missing = [d for d in doc_ids if d not in known]
         if missing:
             arts = self.bundle.store.articles(missing)
             texts = [f"{arts[d].title} {arts[d].text}" if d in arts else "" for d in missing]
             for d, toks in zip(missing, tokenize_many(texts), strict=True):
-                self._tokens[d] = adjacent_pairs(toks)
-        return [self._tokens[d] for d in doc_ids]
+                known[d] = adjacent_pairs(toks)
+        return [known[d] for d in doc_ids]
 
     def _idf(self, token: str) -> float:
         col = self.bundle.bm25.vocab.get(token)
         if col is None:
             return 0.0
-        df = int(np.diff(self.bundle.bm25.weights.indptr)[col])
+        indptr = self.bundle.bm25.weights.indptr  # CSC: a column's non-zeros are the chunks that have the token
+        df = int(indptr[col + 1] - indptr[col])
         return math.log1p(len(self.bundle.chunk_doc_ids) / (df + 1))
 
     def retrieve_scored(self, query: str, top_k: int = 10, as_of: date | None = None, laws: Sequence[str] = (),
@@ -73,8 +72,9 @@ class ProximityRetriever(HybridRetriever):
             shared = wanted & pairs
             if shared:
                 found[sa.doc_id] = sum(self._idf(b) for _, b in shared)
+        by_id = {s.doc_id: s for s in head}
         for d, v in rrf(found, c.rrf_k).items():
-            next(s for s in head if s.doc_id == d).score += weight * v
+            by_id[d].score += weight * v
         return sorted(ranked, key=lambda s: -s.score)[:top_k]
 
 

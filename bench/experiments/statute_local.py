@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from bench import tune
+from bench.experiments import per_index
 from legal_rag.bm25 import K1, B, BM25Counts
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.fusion import rrf
@@ -48,13 +49,8 @@ class _Counts:
 
 
 class StatuteLocalRetriever(HybridRetriever):
-    _counts: dict[int, _Counts] = {}
-
     def _raw(self) -> _Counts:
-        key = id(self.bundle)
-        if key not in self._counts:
-            self._counts[key] = _Counts(self.bundle)
-        return self._counts[key]
+        return per_index(self.bundle, "raw_counts", lambda: _Counts(self.bundle))
 
     def local_scores(self, mst: str, cols: np.ndarray, qw: np.ndarray) -> dict[str, float]:
         raw = self._raw()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench import tune
+from bench.experiments import per_index
 from legal_rag.bm25 import BM25Index
 from legal_rag.search.bundle import IndexBundle
 from legal_rag.search.retriever import HybridRetriever, RetrievalConfig
@@ -61,13 +62,8 @@ def weighted_scores(index: BM25Index, tokens: Sequence[str], share: np.ndarray, 
 
 
 class TitleWeightingRetriever(HybridRetriever):
-    _shares: dict[int, np.ndarray] = {}
-
     def _share(self) -> np.ndarray:
-        key = id(self.bundle)
-        if key not in self._shares:
-            self._shares[key] = title_share(self.bundle)
-        return self._shares[key]
+        return per_index(self.bundle, "title_share", lambda: title_share(self.bundle))
 
     def _alpha(self) -> float:
         return float(getattr(self.config, "title_weighting", 0.0))
